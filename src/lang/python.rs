@@ -1,0 +1,5 @@
+//! Python frontend (tree-sitter-python) — placeholder until the frontend lands.
+use crate::facts::Facts;
+pub fn facts(_text: &str) -> Facts {
+    Facts::new()
+}

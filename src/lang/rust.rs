@@ -1,0 +1,5 @@
+//! Rust frontend (syn) — placeholder until the frontend lands.
+use crate::facts::Facts;
+pub fn facts(_text: &str) -> Facts {
+    Facts::new()
+}
