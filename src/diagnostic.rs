@@ -118,7 +118,8 @@ pub fn redact(secret: &str) -> String {
 
 /// Replaces every character of `span` in `text` with `*` after the first four.
 pub fn mask(text: &mut String, span: Span) {
-    let span = crate::source::clamp_to_char(text, span.start)..crate::source::clamp_to_char(text, span.end);
+    let span = crate::source::clamp_to_char(text, span.start)
+        ..crate::source::clamp_to_char(text, span.end);
     let original = &text[span.clone()];
     let masked: String = original
         .chars()

@@ -25,8 +25,7 @@ pub fn detect(path: &Path) -> Option<Lang> {
     if lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env") {
         return Some(Lang::Env);
     }
-    if lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile")
-    {
+    if lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile") {
         return Some(Lang::Dockerfile);
     }
     let ext = lower.rsplit_once('.').map(|(_, e)| e)?;

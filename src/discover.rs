@@ -1,0 +1,169 @@
+//! Discovery: which files a run checks.
+//!
+//! A parallel walk with the `ignore` crate honours `.gitignore`, `.ignore` and git's exclude
+//! files (with or without a git repository), scans hidden files and folders (`.env*`,
+//! `.github/`, editor history such as `.history/`) but never `.git/`, and skips vendored
+//! trees (`node_modules/`, virtualenvs, `site-packages/`, `vendor/`, recorded HTTP fixtures)
+//! unless asked. Paths named on the command line are always scanned. This module only lists
+//! paths; reading and size checks happen in the checker.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::lang;
+
+/// Folder names never descended into unless vendored trees are included.
+pub const VENDORED_DIRS: &[&str] = &[
+    "node_modules",
+    "site-packages",
+    "dist-packages",
+    "vendor",
+    "bower_components",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".venv",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".terraform",
+];
+
+/// How to walk.
+#[derive(Clone, Debug, Default)]
+pub struct WalkOptions {
+    pub include_vendored: bool,
+    pub follow_links: bool,
+    pub threads: usize,
+    /// Globs (relative paths) excluded from the walk.
+    pub exclude: Option<globset::GlobSet>,
+    /// Apply `exclude` to paths named on the command line too.
+    pub force_exclude: bool,
+}
+
+/// A file to check and how it was found.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    pub path: PathBuf,
+    /// Named explicitly on the command line.
+    pub explicit: bool,
+}
+
+/// Whether a directory is a vendored tree phi-lint skips by default.
+pub fn is_vendored_dir(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    VENDORED_DIRS.contains(&name) || path.join("pyvenv.cfg").is_file()
+}
+
+/// Whether a file name is a minified or generated bundle.
+pub fn is_minified_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".min.js")
+        || n.ends_with(".min.mjs")
+        || n.ends_with(".bundle.js")
+        || n.ends_with(".min.css")
+        || n.ends_with(".map")
+}
+
+fn excluded(opts: &WalkOptions, path: &Path) -> bool {
+    let Some(set) = &opts.exclude else {
+        return false;
+    };
+    let rel = path.strip_prefix(".").unwrap_or(path);
+    set.is_match(rel)
+        || rel
+            .ancestors()
+            .any(|a| !a.as_os_str().is_empty() && set.is_match(a))
+}
+
+/// Lists the files to check under `roots`, sorted and de-duplicated; problems (unreadable
+/// folders, loops) come back as notes `(path, message)`.
+pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<Candidate>, Vec<(String, String)>) {
+    let found = Mutex::new(Vec::new());
+    let notes = Mutex::new(Vec::new());
+    for root in roots {
+        if root.is_file() {
+            if opts.force_exclude && excluded(opts, root) {
+                continue;
+            }
+            found.lock().unwrap().push(Candidate {
+                path: root.clone(),
+                explicit: true,
+            });
+            continue;
+        }
+        if !root.exists() {
+            notes.lock().unwrap().push((
+                root.display().to_string(),
+                "path does not exist".to_string(),
+            ));
+            continue;
+        }
+        let mut b = WalkBuilder::new(root);
+        b.hidden(false)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .ignore(true)
+            .parents(true)
+            .require_git(false)
+            .follow_links(opts.follow_links)
+            .threads(opts.threads.max(1));
+        let include_vendored = opts.include_vendored;
+        let root_owned = root.clone();
+        b.filter_entry(move |e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if !is_dir {
+                return true;
+            }
+            if e.file_name() == ".git" {
+                return false;
+            }
+            // The root itself is always entered, even when it is vendored.
+            if e.path() == root_owned {
+                return true;
+            }
+            include_vendored || !is_vendored_dir(e.path())
+        });
+        b.build_parallel().run(|| {
+            let found = &found;
+            let notes = &notes;
+            Box::new(move |entry| {
+                match entry {
+                    Ok(e) => {
+                        if e.file_type().is_some_and(|t| t.is_file())
+                            && lang::detect(e.path()).is_some()
+                            && !excluded(opts, e.path())
+                        {
+                            let c = Candidate {
+                                path: e.path().to_path_buf(),
+                                explicit: false,
+                            };
+                            found.lock().unwrap().push(c);
+                        }
+                    }
+                    Err(err) => {
+                        let path = match &err {
+                            ignore::Error::WithPath { path, .. } => path.display().to_string(),
+                            _ => String::new(),
+                        };
+                        notes
+                            .lock()
+                            .unwrap()
+                            .push((path, format!("skipped: {err}")));
+                    }
+                }
+                WalkState::Continue
+            })
+        });
+    }
+    let mut files = found.into_inner().unwrap();
+    files.sort();
+    files.dedup_by(|a, b| a.path == b.path);
+    let mut notes = notes.into_inner().unwrap();
+    notes.sort();
+    (files, notes)
+}

@@ -1,0 +1,358 @@
+//! Data flow for PHI401/PHI403: does prompt or completion content reach a sink?
+//!
+//! Per file, flow-insensitively and within one file: a name is *content* when it is passed as
+//! a prompt argument to an LLM call (and, backwards, what built it: the names in the literal,
+//! template, list or call arguments assigned to it), or when it holds an LLM call's result
+//! (and, forwards, everything derived from it). Member chains through a content-free name
+//! (`usage`, `id`, `model`, ...) and results of sanitizers (`len`, hashes) are not content;
+//! neither is a name bound only to a string literal (a constant system prompt carries no
+//! PHI). Tainted arguments of calls to functions defined in the same file taint the matching
+//! parameters. A sink call with a content argument is a hit. The vocabulary (LLM calls,
+//! prompt argument names, content-free members, sanitizers) is in `rules/knowledge.toml`.
+
+use std::collections::HashSet;
+
+use crate::diagnostic::Hit;
+use crate::engine::{receiver_built_by, FileCtx};
+use crate::facts::{root_of, Facts, Part, Value};
+use crate::rule::{Match, Rule, Sink};
+
+struct Taint<'a> {
+    facts: &'a Facts,
+    ctx: &'a FileCtx<'a>,
+    names: HashSet<(usize, String)>,
+    llm: Vec<bool>,
+}
+
+impl<'a> Taint<'a> {
+    fn content_free(&self, name: &str) -> bool {
+        name.split(['.', '[', ']', '(', ')'])
+            .skip(1)
+            .any(|seg| self.ctx.knowledge.content_free.iter().any(|c| c == seg))
+    }
+
+    fn is_tainted_name(&self, name: &str, scope: usize) -> bool {
+        if self.content_free(name) {
+            return false;
+        }
+        let root = root_of(name);
+        let candidates: Vec<&str> = if root == "self" || root == "this" {
+            let second = name[root.len()..].trim_start_matches('.');
+            let end = second.find(['.', '[', '(']).unwrap_or(second.len());
+            vec![&name[..root.len() + 1 + end.min(second.len())]]
+        } else {
+            vec![root]
+        };
+        let mut s = scope;
+        for _ in 0..64 {
+            if candidates
+                .iter()
+                .any(|c| self.names.contains(&(s, c.to_string())))
+            {
+                return true;
+            }
+            if s == 0 {
+                break;
+            }
+            let is_param = self
+                .facts
+                .scopes
+                .get(s)
+                .is_some_and(|sc| sc.params.iter().any(|p| p == root));
+            if is_param {
+                return false;
+            }
+            s = self.facts.scopes.get(s).map(|sc| sc.parent).unwrap_or(0);
+        }
+        false
+    }
+
+    /// The first content-carrying name in a value, if any.
+    fn carrier(&self, v: &Value, scope: usize, depth: usize) -> Option<String> {
+        if depth > 12 {
+            return None;
+        }
+        match v {
+            Value::Ident(n) => self.is_tainted_name(n, scope).then(|| n.clone()),
+            Value::Template(parts) => parts.iter().find_map(|p| match p {
+                Part::Hole(h) => self.carrier(h, scope, depth + 1),
+                Part::Lit(_) => None,
+            }),
+            Value::Object(args) => args
+                .iter()
+                .find_map(|a| self.carrier(&a.value, scope, depth + 1)),
+            Value::Array(items) => items.iter().find_map(|i| self.carrier(i, scope, depth + 1)),
+            Value::Other(names) => names
+                .iter()
+                .find(|n| self.is_tainted_name(n, scope))
+                .cloned(),
+            Value::Env { .. } | Value::Str(_) | Value::Bool(_) | Value::Number(_) | Value::Null => {
+                None
+            }
+            Value::Call(j) => {
+                let call = &self.facts.calls[*j];
+                if self.llm[*j] {
+                    return Some(format!("{}(...)", call.callee));
+                }
+                if self.ctx.knowledge.sanitizers.matches(&call.qualified)
+                    || self.ctx.knowledge.sanitizers.matches(&call.callee)
+                {
+                    return None;
+                }
+                // A method on content (`text.strip()`, `resp.choices[0].message.content.upper()`).
+                if call.callee.contains('.') {
+                    let object = &call.callee[..call.callee.rfind('.').unwrap_or(0)];
+                    if self.is_tainted_name(object, scope) {
+                        return Some(object.to_string());
+                    }
+                }
+                if let Some(inner) = self
+                    .facts
+                    .calls
+                    .iter()
+                    .position(|c| c.chained_into == Some(*j))
+                {
+                    if let Some(c) = self.carrier(&Value::Call(inner), scope, depth + 1) {
+                        return Some(c);
+                    }
+                }
+                call.args
+                    .iter()
+                    .find_map(|a| self.carrier(&a.value, scope, depth + 1))
+            }
+        }
+    }
+
+    fn is_constant(&self, name: &str) -> bool {
+        let mut any = false;
+        for a in self.facts.assigns.iter().filter(|a| a.target == name) {
+            any = true;
+            if !matches!(a.value, Value::Str(_)) {
+                return false;
+            }
+        }
+        any
+    }
+
+    fn taint(&mut self, scope: usize, name: &str) -> bool {
+        if self.is_constant(name) {
+            return false;
+        }
+        self.names.insert((scope, name.to_string()))
+    }
+}
+
+fn refs_deep(facts: &Facts, v: &Value, out: &mut Vec<String>, depth: usize) {
+    if depth > 12 {
+        return;
+    }
+    match v {
+        Value::Call(j) => {
+            for a in &facts.calls[*j].args {
+                refs_deep(facts, &a.value, out, depth + 1);
+            }
+        }
+        Value::Object(args) => args
+            .iter()
+            .for_each(|a| refs_deep(facts, &a.value, out, depth + 1)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|i| refs_deep(facts, i, out, depth + 1)),
+        Value::Template(parts) => parts.iter().for_each(|p| {
+            if let Part::Hole(h) = p {
+                refs_deep(facts, h, out, depth + 1)
+            }
+        }),
+        other => other.refs(out, &facts.calls),
+    }
+}
+
+/// Runs one flow match over a file.
+pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hits: &mut Vec<Hit>) {
+    let facts = ctx.facts;
+    let k = ctx.knowledge;
+    let llm: Vec<bool> = facts
+        .calls
+        .iter()
+        .map(|c| {
+            !c.decorator && (k.llm_calls.matches(&c.qualified) || k.llm_calls.matches(&c.callee))
+        })
+        .collect();
+    if !llm.iter().any(|&b| b) {
+        return;
+    }
+    let mut t = Taint {
+        facts,
+        ctx,
+        names: HashSet::new(),
+        llm: llm.clone(),
+    };
+
+    // Seeds: prompt arguments of LLM calls.
+    let mut prompt_names: Vec<(usize, String)> = Vec::new();
+    for (i, c) in facts.calls.iter().enumerate() {
+        if !llm[i] {
+            continue;
+        }
+        let mut positional = 0;
+        for a in &c.args {
+            let carries = match &a.name {
+                Some(n) => k.prompt_args.iter().any(|p| p == n),
+                None => {
+                    let p = positional;
+                    positional += 1;
+                    k.prompt_positions.contains(&p)
+                }
+            };
+            if carries {
+                let mut out = Vec::new();
+                refs_deep(facts, &a.value, &mut out, 0);
+                for r in out {
+                    if !t.content_free(&r) {
+                        prompt_names.push((c.scope, root_name(&r)));
+                    }
+                }
+            }
+        }
+    }
+    // Backwards: what built the prompt (plain constructions and call arguments, a few hops).
+    let mut frontier = prompt_names.clone();
+    for _ in 0..4 {
+        let mut next = Vec::new();
+        for (scope, name) in &frontier {
+            for a in facts
+                .assigns
+                .iter()
+                .filter(|a| a.target == *name && (a.scope == *scope || a.scope == 0))
+            {
+                let mut out = Vec::new();
+                refs_deep(facts, &a.value, &mut out, 0);
+                for r in out {
+                    let n = root_name(&r);
+                    if !t.content_free(&r)
+                        && !prompt_names.iter().any(|(s, x)| *s == a.scope && *x == n)
+                    {
+                        prompt_names.push((a.scope, n.clone()));
+                        next.push((a.scope, n));
+                    }
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    for (s, n) in &prompt_names {
+        t.taint(*s, n);
+    }
+
+    // Forwards: results of LLM calls and everything derived from content.
+    for _ in 0..6 {
+        let mut changed = false;
+        for a in &facts.assigns {
+            if t.carrier(&a.value, a.scope, 0).is_some() {
+                changed |= t.taint(a.scope, &a.target);
+            }
+        }
+        // Arguments to functions defined in this file taint their parameters.
+        for c in &facts.calls {
+            let fname = c.callee.rsplit('.').next().unwrap_or(&c.callee);
+            for (si, sc) in facts.scopes.iter().enumerate().skip(1) {
+                if sc.name != fname {
+                    continue;
+                }
+                let params: Vec<&String> = sc
+                    .params
+                    .iter()
+                    .filter(|p| *p != "self" && *p != "cls")
+                    .collect();
+                let mut pos = 0;
+                for arg in &c.args {
+                    let param = match &arg.name {
+                        Some(n) => params.iter().find(|p| **p == n).map(|p| p.as_str()),
+                        None => {
+                            let p = params.get(pos).map(|p| p.as_str());
+                            pos += 1;
+                            p
+                        }
+                    };
+                    if let Some(p) = param {
+                        if t.carrier(&arg.value, c.scope, 0).is_some() {
+                            changed |= t.taint(si, p);
+                        }
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    // Sinks.
+    let imports_marker = |marker: &str| {
+        k.markers
+            .get(marker)
+            .is_some_and(|g| facts.imports.iter().any(|i| g.matches(&i.path)))
+    };
+    for (ci, c) in facts.calls.iter().enumerate() {
+        let Some(sink) = sinks.iter().find(|s| {
+            (s.callee.matches(&c.qualified) || s.callee.matches(&c.callee))
+                && (s.receiver.is_empty() || receiver_built_by(facts, ci, &s.receiver))
+                && s.if_file.as_deref().is_none_or(imports_marker)
+        }) else {
+            continue;
+        };
+        if ctx.envelope.covered_vendors.iter().any(|v| {
+            sink.vendor
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(v))
+        }) {
+            continue;
+        }
+        let mut positional = 0;
+        for a in &c.args {
+            let label = match &a.name {
+                Some(n) => n.clone(),
+                None => {
+                    positional += 1;
+                    (positional - 1).to_string()
+                }
+            };
+            if !sink.args.is_empty() && !sink.args.contains(&label) {
+                continue;
+            }
+            if let Some(name) = t.carrier(&a.value, c.scope, 0) {
+                let sink_name = sink.label.clone().unwrap_or_else(|| c.callee.clone());
+                let mut msg = m.message.clone().unwrap_or_else(|| rule.message.clone());
+                msg = msg
+                    .replace("{value}", &name)
+                    .replace("{sink}", &sink_name)
+                    .replace("{callee}", &c.callee);
+                if let Some(v) = &sink.vendor {
+                    msg = msg.replace("{vendor}", v);
+                }
+                hits.push(Hit {
+                    rule: ri,
+                    span: a.span.clone(),
+                    message: msg,
+                    secret: None,
+                });
+                break;
+            }
+        }
+    }
+}
+
+fn root_name(r: &str) -> String {
+    let root = root_of(r);
+    if root == "self" || root == "this" {
+        let rest = r[root.len()..].trim_start_matches('.');
+        let end = rest.find(['.', '[', '(']).unwrap_or(rest.len());
+        if end > 0 {
+            return format!("{root}.{}", &rest[..end]);
+        }
+    }
+    root.to_string()
+}

@@ -1,0 +1,757 @@
+//! The rule engine: given one file's facts and the active rules, produce hits.
+//!
+//! Each compiled [`Matcher`] kind has one function here: calls (callee globs, argument
+//! conditions, receivers), strings (regexes over literal values), config entries, IaC blocks,
+//! and flow (prompt or completion data reaching a sink, in [`flow`]). Values are resolved
+//! through the file's assignments ([`resolve`]) so a literal bound to a constant is judged,
+//! and reported, where it is written. The engine holds no SDK knowledge: that is in the rules.
+
+pub mod flow;
+pub mod prefilter;
+
+use std::collections::HashSet;
+
+use regex::Regex;
+
+use crate::diagnostic::Hit;
+use crate::facts::{root_of, Arg, Call, Facts, Lang, Part, Span, Value};
+use crate::rule::{AttrCond, Catalog, Cond, Is, Knowledge, Match, Matcher, Report, Rule};
+
+/// Project-wide context gathered before files are checked.
+#[derive(Clone, Debug, Default)]
+pub struct Project {
+    /// Variables set to a non-empty value in the project's config and env files.
+    pub env_set: HashSet<String>,
+}
+
+/// The envelope: what the organisation's contracts cover (from the config).
+#[derive(Clone, Debug, Default)]
+pub struct Envelope {
+    pub covered_vendors: Vec<String>,
+    pub allowed_hosts: Vec<String>,
+    pub approved_providers: Vec<String>,
+}
+
+impl Envelope {
+    fn covers_vendor(&self, v: &Option<String>) -> bool {
+        v.as_ref().is_some_and(|v| {
+            self.covered_vendors
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(v))
+        })
+    }
+
+    fn approves(&self, p: &Option<String>) -> bool {
+        p.as_ref().is_some_and(|p| {
+            self.approved_providers
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(p))
+        })
+    }
+
+    /// Whether a matched text names an allowed host (exact host or a subdomain of it).
+    fn allows_host(&self, text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        self.allowed_hosts.iter().any(|h| {
+            let h = h.to_ascii_lowercase();
+            lower.match_indices(&h).any(|(i, _)| {
+                i == 0
+                    || matches!(
+                        lower.as_bytes()[i - 1],
+                        b'.' | b'/' | b'@' | b' ' | b'"' | b'\''
+                    )
+            })
+        })
+    }
+}
+
+/// One file, as the matchers see it.
+pub struct FileCtx<'a> {
+    pub rel_path: &'a str,
+    pub lang: Lang,
+    pub text: &'a str,
+    pub facts: &'a Facts,
+    pub project: &'a Project,
+    pub envelope: &'a Envelope,
+    pub knowledge: &'a Knowledge,
+}
+
+/// Runs the given rules (indices into the catalogue) over one file.
+pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for &ri in active {
+        let rule = &catalog.rules[ri];
+        for m in &rule.matches {
+            let applies = m.languages.contains(&ctx.lang)
+                || (ctx.lang == Lang::Notebook && m.languages.contains(&Lang::Python));
+            if !applies {
+                continue;
+            }
+            if !file_conditions(m, ctx) {
+                continue;
+            }
+            if ctx.envelope.covers_vendor(&m.vendor) || ctx.envelope.approves(&m.provider) {
+                continue;
+            }
+            run_match(ri, rule, m, ctx, &mut hits);
+        }
+    }
+    hits.sort_by(|a, b| {
+        (a.span.start, a.rule, a.span.end).cmp(&(b.span.start, b.rule, b.span.end))
+    });
+    hits.dedup_by(|a, b| a.rule == b.rule && a.span.start == b.span.start);
+    hits
+}
+
+fn file_conditions(m: &Match, ctx: &FileCtx) -> bool {
+    if let Some(p) = &m.paths {
+        if !p.is_match(ctx.rel_path) {
+            return false;
+        }
+    }
+    if let Some(p) = &m.exclude_paths {
+        if p.is_match(ctx.rel_path) {
+            return false;
+        }
+    }
+    if !m.if_imports.is_empty()
+        && !ctx
+            .facts
+            .imports
+            .iter()
+            .any(|i| m.if_imports.matches(&i.path))
+    {
+        return false;
+    }
+    if !m.if_calls.is_empty()
+        && !ctx
+            .facts
+            .calls
+            .iter()
+            .any(|c| m.if_calls.matches(&c.qualified))
+    {
+        return false;
+    }
+    for (target, value) in &m.unless_assigned {
+        let hit = ctx.facts.assigns.iter().any(|a| {
+            target.matches(&a.target)
+                && value_text(ctx.facts, &a.value, a.scope).is_some_and(|t| value.is_match(&t))
+        });
+        if hit {
+            return false;
+        }
+    }
+    if m.unless_text.as_ref().is_some_and(|r| r.is_match(ctx.text)) {
+        return false;
+    }
+    if m.unless_project_sets
+        .iter()
+        .any(|v| ctx.project.env_set.contains(v))
+    {
+        return false;
+    }
+    true
+}
+
+fn message(rule: &Rule, m: &Match, vars: &[(&str, &str)]) -> String {
+    let mut s = m.message.clone().unwrap_or_else(|| rule.message.clone());
+    for (k, v) in vars {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    if let Some(p) = &m.provider {
+        s = s.replace("{provider}", p);
+    }
+    if let Some(v) = &m.vendor {
+        s = s.replace("{vendor}", v);
+    }
+    s
+}
+
+fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hit>) {
+    match &m.matcher {
+        Matcher::Call {
+            callee,
+            receiver,
+            when,
+            unless,
+            new,
+            decorator,
+            report,
+        } => {
+            for (ci, call) in ctx.facts.calls.iter().enumerate() {
+                if !callee.matches(&call.qualified) && !callee.matches(&call.callee) {
+                    continue;
+                }
+                if new.is_some_and(|n| n != call.is_new)
+                    || decorator.is_some_and(|d| d != call.decorator)
+                {
+                    continue;
+                }
+                if !receiver.is_empty() && !receiver_built_by(ctx.facts, ci, receiver) {
+                    continue;
+                }
+                let mut report_span = None;
+                let mut value_shown = String::new();
+                let mut arg_name = String::new();
+                let ok = when.iter().all(|c| match eval_cond(ctx, call, c) {
+                    Some(sp) => {
+                        if report_span.is_none() && !c.args.is_empty()
+                            || report_span.is_none() && c.pos.is_some()
+                        {
+                            if let Some((span, shown)) = sp {
+                                report_span = Some(span);
+                                value_shown = shown;
+                                arg_name = c.args.first().cloned().unwrap_or_default();
+                            }
+                        }
+                        true
+                    }
+                    None => false,
+                });
+                if !ok || unless.iter().any(|c| eval_cond(ctx, call, c).is_some()) {
+                    continue;
+                }
+                let span = match report {
+                    Report::Call => call.span.clone(),
+                    Report::Callee => call.callee_span.clone(),
+                    Report::Arg => report_span
+                        .clone()
+                        .unwrap_or_else(|| call.callee_span.clone()),
+                };
+                let msg = message(
+                    rule,
+                    m,
+                    &[
+                        ("callee", &call.callee),
+                        ("value", &value_shown),
+                        ("arg", &arg_name),
+                    ],
+                );
+                hits.push(Hit {
+                    rule: ri,
+                    span,
+                    message: msg,
+                    secret: None,
+                });
+            }
+        }
+        Matcher::Str {
+            pattern,
+            not,
+            code,
+            config,
+            context,
+            secret,
+            entropy,
+        } => {
+            let is_code = ctx.lang.is_code();
+            if (is_code && !code) || (!is_code && !config) {
+                return;
+            }
+            let contexts = if context.is_some() {
+                Some(bound_names(ctx.facts))
+            } else {
+                None
+            };
+            for s in &ctx.facts.strings {
+                for caps in pattern.captures_iter(&s.value) {
+                    let whole = caps.get(0).unwrap();
+                    let hit = caps.name("hit").unwrap_or(whole);
+                    let text = hit.as_str();
+                    if not.iter().any(|r| r.is_match(text) || r.is_match(&s.value)) {
+                        continue;
+                    }
+                    if ctx.envelope.allows_host(text) {
+                        continue;
+                    }
+                    if let Some(min) = entropy {
+                        if shannon(text) < *min {
+                            continue;
+                        }
+                    }
+                    let mut ctx_name = String::new();
+                    if let (Some(re), Some(names)) = (context, &contexts) {
+                        match name_for(names, &s.span) {
+                            Some(n) if re.is_match(n) => ctx_name = n.to_string(),
+                            _ => continue,
+                        }
+                    }
+                    let span = if s.raw_is_value {
+                        s.content_start + hit.start()..s.content_start + hit.end()
+                    } else {
+                        s.span.clone()
+                    };
+                    let shown = if *secret {
+                        crate::diagnostic::redact(text)
+                    } else {
+                        text.to_string()
+                    };
+                    let msg = message(rule, m, &[("value", &shown), ("key", &ctx_name)]);
+                    let secret_span = if *secret { Some(span.clone()) } else { None };
+                    hits.push(Hit {
+                        rule: ri,
+                        span,
+                        message: msg,
+                        secret: secret_span,
+                    });
+                }
+            }
+        }
+        Matcher::Config {
+            key,
+            value,
+            unless_entry,
+        } => {
+            let entries = &ctx.facts.config;
+            if unless_entry.iter().any(|(k, v)| {
+                entries.iter().any(|e| {
+                    k.is_match(&e.key)
+                        && value_text(ctx.facts, &e.value, 0).is_some_and(|t| v.is_match(&t))
+                })
+            }) {
+                return;
+            }
+            for e in entries {
+                if !key.is_match(&e.key) {
+                    continue;
+                }
+                let text = value_text(ctx.facts, &e.value, 0).unwrap_or_default();
+                if let Some(v) = value {
+                    if !v.is_match(&text) {
+                        continue;
+                    }
+                }
+                let span = if e.value_span.is_empty() {
+                    e.key_span.clone()
+                } else {
+                    e.key_span.start.min(e.value_span.start)..e.value_span.end.max(e.key_span.end)
+                };
+                let msg = message(rule, m, &[("key", &e.key), ("value", &text)]);
+                hits.push(Hit {
+                    rule: ri,
+                    span,
+                    message: msg,
+                    secret: None,
+                });
+            }
+        }
+        Matcher::Block {
+            kinds,
+            where_attr,
+            attr,
+        } => {
+            for (bi, block) in ctx.facts.blocks.iter().enumerate() {
+                if block.existing || !kinds.iter().any(|k| k.eq_ignore_ascii_case(&block.kind)) {
+                    continue;
+                }
+                if !where_attr.iter().all(|a| attr_state(ctx, bi, a).is_some()) {
+                    continue;
+                }
+                if let Some((span, shown)) = attr_state(ctx, bi, attr) {
+                    let span = span.unwrap_or_else(|| block.span.clone());
+                    let msg = message(
+                        rule,
+                        m,
+                        &[
+                            ("value", &shown),
+                            ("key", attr.keys.first().map(|s| s.as_str()).unwrap_or("")),
+                            ("resource", &block.name),
+                            ("kind", &block.kind),
+                        ],
+                    );
+                    hits.push(Hit {
+                        rule: ri,
+                        span,
+                        message: msg,
+                        secret: None,
+                    });
+                }
+            }
+        }
+        Matcher::Flow { sinks } => flow::run(ri, rule, m, sinks, ctx, hits),
+    }
+}
+
+/// Whether the block attribute condition holds: `Some((span of the value, or None when the
+/// attribute is absent), shown value)`.
+fn attr_state(ctx: &FileCtx, block: usize, a: &AttrCond) -> Option<(Option<Span>, String)> {
+    let entry =
+        ctx.facts.config.iter().find(|e| {
+            e.block == Some(block) && a.keys.iter().any(|k| k.eq_ignore_ascii_case(&e.key))
+        });
+    match entry {
+        None => a.absent.then(|| (None, "absent".to_string())),
+        Some(e) => {
+            let text = value_text(ctx.facts, &e.value, 0)?;
+            a.values
+                .iter()
+                .any(|r| r.is_match(&text))
+                .then(|| (Some(e.value_span.clone()), text))
+        }
+    }
+}
+
+/// The text of a value for regex matching: literals as is, env reads as `${NAME}`, names
+/// resolved through assignments when possible.
+pub fn value_text(facts: &Facts, v: &Value, scope: usize) -> Option<String> {
+    let (v, _) = resolve(facts, v, scope, usize::MAX);
+    Some(match v {
+        Value::Str(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.clone(),
+        Value::Null => "null".into(),
+        Value::Env { name, fallback } => match fallback.as_deref() {
+            Some(Value::Str(f)) => format!("${{{name}:-{f}}}"),
+            _ => format!("${{{name}}}"),
+        },
+        Value::Ident(n) => n.clone(),
+        Value::Template(parts) => parts
+            .iter()
+            .map(|p| match p {
+                Part::Lit(s) => s.clone(),
+                Part::Hole(_) => "{}".into(),
+            })
+            .collect(),
+        _ => return None,
+    })
+}
+
+/// Follows a name to the value last assigned to it before `before` (any earlier assignment
+/// when none precedes), in its scope or an enclosing one, up to a few hops. Returns the value
+/// and the span where it was written.
+pub fn resolve<'f>(
+    facts: &'f Facts,
+    v: &'f Value,
+    scope: usize,
+    before: usize,
+) -> (&'f Value, Option<Span>) {
+    let mut cur = v;
+    let mut span = None;
+    let mut scope = scope;
+    for _ in 0..8 {
+        let Value::Ident(name) = cur else { break };
+        match lookup(facts, name, scope, before) {
+            Some(a) => {
+                cur = &a.value;
+                span = Some(a.span.clone());
+                scope = a.scope;
+            }
+            None => break,
+        }
+    }
+    (cur, span)
+}
+
+fn lookup<'f>(
+    facts: &'f Facts,
+    name: &str,
+    scope: usize,
+    before: usize,
+) -> Option<&'f crate::facts::Assign> {
+    let mut s = scope;
+    let mut guard = 0;
+    loop {
+        let mut best: Option<&crate::facts::Assign> = None;
+        let mut any: Option<&crate::facts::Assign> = None;
+        for a in facts
+            .assigns
+            .iter()
+            .filter(|a| a.scope == s && a.target == name)
+        {
+            if a.span.start < before {
+                best = Some(a);
+            }
+            any.get_or_insert(a);
+        }
+        // A parameter of this scope shadows outer names.
+        let is_param = s != 0
+            && facts
+                .scopes
+                .get(s)
+                .is_some_and(|sc| sc.params.iter().any(|p| p == name));
+        if let Some(a) = best.or(any) {
+            if !(is_param && best.is_none()) {
+                return Some(a);
+            }
+        }
+        if is_param || s == 0 || guard > 64 {
+            return None;
+        }
+        s = facts.scopes.get(s).map(|sc| sc.parent).unwrap_or(0);
+        guard += 1;
+    }
+}
+
+/// The argument a condition talks about: by name (also inside object-literal arguments and
+/// dotted through nested objects) or by position.
+pub fn find_arg<'c>(call: &'c Call, names: &[String], pos: Option<usize>) -> Option<&'c Arg> {
+    for name in names {
+        let mut parts = name.split('.');
+        let first = parts.next().unwrap_or("");
+        let rest: Vec<&str> = parts.collect();
+        let direct = call.args.iter().find(|a| a.name.as_deref() == Some(first));
+        let found = direct.or_else(|| {
+            call.args
+                .iter()
+                .filter(|a| a.name.is_none())
+                .find_map(|a| match &a.value {
+                    Value::Object(items) => items.iter().find(|i| i.name.as_deref() == Some(first)),
+                    _ => None,
+                })
+        });
+        if let Some(mut arg) = found {
+            let mut ok = true;
+            for seg in &rest {
+                match &arg.value {
+                    Value::Object(items) => {
+                        match items.iter().find(|i| i.name.as_deref() == Some(*seg)) {
+                            Some(next) => arg = next,
+                            None => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                    }
+                    _ => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                return Some(arg);
+            }
+        }
+    }
+    if let Some(p) = pos {
+        return call.args.iter().filter(|a| a.name.is_none()).nth(p);
+    }
+    None
+}
+
+/// Evaluates one condition. `None`: it does not hold. `Some(Some((span, shown)))`: it holds on
+/// a value at `span`. `Some(None)`: it holds without a value (absent).
+fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, String)>> {
+    let arg = find_arg(call, &c.args, c.pos);
+    for is in &c.is {
+        match (is, arg) {
+            (Is::Absent, None) => return Some(None),
+            (Is::Absent, Some(_)) => continue,
+            (_, None) => continue,
+            (is, Some(a)) => {
+                if let Some(r) = value_is(ctx, &a.value, &a.span, call.scope, call.span.start, is) {
+                    return Some(Some(r));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether a value satisfies an `is` atom; the span and text to report when it does.
+fn value_is(
+    ctx: &FileCtx,
+    v: &Value,
+    span: &Span,
+    scope: usize,
+    before: usize,
+    is: &Is,
+) -> Option<(Span, String)> {
+    let (rv, origin) = resolve(ctx.facts, v, scope, before);
+    let at = origin.clone().unwrap_or_else(|| span.clone());
+    let shown = value_text(ctx.facts, rv, scope).unwrap_or_default();
+    let yes = match is {
+        Is::Absent => false,
+        Is::Present => true,
+        Is::Literal => matches!(rv, Value::Str(s) if !s.trim().is_empty()),
+        Is::Env(re) => match rv {
+            Value::Env { name, .. } => re.as_ref().is_none_or(|r| r.is_match(name)),
+            _ => false,
+        },
+        Is::True => {
+            matches!(rv, Value::Bool(true))
+                || matches!(rv, Value::Str(s) if s.eq_ignore_ascii_case("true"))
+        }
+        Is::False => {
+            matches!(rv, Value::Bool(false))
+                || matches!(rv, Value::Str(s) if s.eq_ignore_ascii_case("false"))
+        }
+        Is::Unresolved => matches!(rv, Value::Ident(_) | Value::Other(_) | Value::Call(_)),
+        Is::CallTo(g) => match rv {
+            Value::Call(j) => ctx
+                .facts
+                .calls
+                .get(*j)
+                .is_some_and(|c| g.matches(&c.qualified) || g.matches(&c.callee)),
+            _ => false,
+        },
+        Is::Class(name) => ctx
+            .knowledge
+            .classes
+            .get(name)
+            .is_some_and(|c| in_class(ctx, rv, scope, before, c, 0)),
+    };
+    yes.then_some((at, shown))
+}
+
+fn in_class(
+    ctx: &FileCtx,
+    v: &Value,
+    scope: usize,
+    before: usize,
+    c: &crate::rule::Class,
+    depth: usize,
+) -> bool {
+    if depth > 6 {
+        return false;
+    }
+    let (v, _) = resolve(ctx.facts, v, scope, before);
+    let str_ok = |s: &str| c.string.as_ref().is_some_and(|r| r.is_match(s));
+    match v {
+        Value::Str(s) => str_ok(s),
+        Value::Env { name, fallback } => {
+            c.env.as_ref().is_some_and(|r| r.is_match(name))
+                || fallback
+                    .as_deref()
+                    .is_some_and(|f| in_class(ctx, f, scope, before, c, depth + 1))
+        }
+        Value::Template(parts) => parts.iter().any(|p| match p {
+            Part::Lit(s) => str_ok(s),
+            Part::Hole(h) => in_class(ctx, h, scope, before, c, depth + 1),
+        }),
+        Value::Ident(n) => c.ident.as_ref().is_some_and(|r| r.is_match(n)),
+        Value::Call(i) => {
+            // A call that merely wraps one value (`str(x)`, `new Uri(x)`, `url.format(x)`)
+            // keeps its argument's class.
+            ctx.facts.calls.get(*i).is_some_and(|call| {
+                call.args
+                    .iter()
+                    .any(|a| in_class(ctx, &a.value, scope, before, c, depth + 1))
+            })
+        }
+        _ => false,
+    }
+}
+
+/// Whether the receiver of call `ci` (the callee's root name, or `self.x`) holds an object
+/// built by a call matching `glob`.
+pub fn receiver_built_by(facts: &Facts, ci: usize, glob: &crate::rule::Glob) -> bool {
+    let call = &facts.calls[ci];
+    // Inline: AzureOpenAI(...).chat.completions.create(...)
+    if facts
+        .calls
+        .iter()
+        .any(|c| c.chained_into == Some(ci) && glob.matches(&c.qualified))
+    {
+        return true;
+    }
+    let callee = &call.callee;
+    // `az("deployment")` where `az = createAzure(...)`: the callee itself is the object.
+    let object = match callee.rfind('.') {
+        Some(dot) => &callee[..dot],
+        None => callee.as_str(),
+    };
+    let mut names = vec![object.to_string()];
+    // `self.client.chat.completions.create`: try each prefix (`self.client`, `client`, ...).
+    let segs: Vec<&str> = object.split('.').collect();
+    for n in 1..segs.len() {
+        names.push(segs[..n].join("."));
+    }
+    let root = root_of(callee);
+    names.push(root.to_string());
+    for name in names {
+        let mut seen = 0;
+        let mut cur = Value::Ident(name.clone());
+        let mut scope = call.scope;
+        loop {
+            let (v, _) = resolve(facts, &cur, scope, call.span.start);
+            match v {
+                Value::Call(j) => {
+                    let built = &facts.calls[*j];
+                    if glob.matches(&built.qualified) {
+                        return true;
+                    }
+                    break;
+                }
+                Value::Ident(n) if seen < 4 && *n != name => {
+                    cur = Value::Ident(n.clone());
+                    scope = 0;
+                    seen += 1;
+                }
+                _ => break,
+            }
+        }
+        // Attribute set anywhere in the file (`self.client = AzureOpenAI(...)` in `__init__`).
+        if name.contains('.') {
+            for a in facts.assigns.iter().filter(|a| a.target == name) {
+                if let Value::Call(j) = &a.value {
+                    if glob.matches(&facts.calls[*j].qualified) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
+/// (start, end, name) of every value bound to a name: assignment targets, argument names,
+/// config keys; innermost first when searched by [`name_for`].
+fn bound_names(facts: &Facts) -> Vec<(usize, usize, String)> {
+    let mut v: Vec<(usize, usize, String)> = Vec::new();
+    for a in &facts.assigns {
+        v.push((a.span.start, a.span.end, a.target.clone()));
+    }
+    for c in &facts.calls {
+        for a in &c.args {
+            let name = match &a.name {
+                Some(n) => format!("{}.{}", c.callee, n),
+                None => c.callee.clone(),
+            };
+            v.push((a.span.start, a.span.end, name));
+            if let Value::Object(items) = &a.value {
+                for i in items {
+                    if let Some(n) = &i.name {
+                        v.push((i.span.start, i.span.end, format!("{}.{}", c.callee, n)));
+                    }
+                }
+            }
+        }
+    }
+    for e in &facts.config {
+        v.push((e.value_span.start, e.value_span.end, e.key.clone()));
+    }
+    v
+}
+
+fn name_for<'n>(names: &'n [(usize, usize, String)], span: &Span) -> Option<&'n str> {
+    names
+        .iter()
+        .filter(|(s, e, _)| *s <= span.start && span.end <= *e + 1)
+        .min_by_key(|(s, e, _)| e - s)
+        .map(|(_, _, n)| n.as_str())
+}
+
+/// Shannon entropy in bits per character.
+pub fn shannon(s: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let n = s.chars().count() as f64;
+    if n == 0.0 {
+        return 0.0;
+    }
+    for c in s.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Compiles a regex that is known to be valid (used for built-in constants).
+pub fn re(s: &str) -> Regex {
+    Regex::new(s).expect("valid built-in regex")
+}

@@ -1,0 +1,762 @@
+//! Rules: loading rule files (built-in ones embedded at build time, custom ones from
+//! `rules-dirs`), checking them, and compiling them into the matchers the engine runs.
+//!
+//! A rule file is parsed into [`spec::RuleSpec`] (serde, unknown keys rejected), then compiled
+//! into a [`Rule`]: regexes built, globs turned into anchored regexes, value classes looked up.
+//! Every error names the file and points at the offending text. Nothing here matches source.
+
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use regex::Regex;
+
+use crate::diagnostic::{RuleInfo, Severity};
+use crate::facts::Lang;
+use spec::{KnowledgeSpec, MatchSpec, RuleSpec};
+
+/// The built-in rule files, embedded by build.rs: (path, text).
+pub const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The base of every rule's documentation link.
+pub const DOCS_BASE: &str = "https://github.com/phi-lint/phi-lint/blob/main/docs/rules.md";
+
+/// A rule file that could not be loaded: the file, its text and where the problem is.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub path: String,
+    pub text: String,
+    pub span: Option<std::ops::Range<usize>>,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// An anchored pattern over dotted names, compiled from globs where `*` is any text.
+#[derive(Clone, Debug, Default)]
+pub struct Glob(Option<Regex>);
+
+impl Glob {
+    pub fn new(patterns: &[String]) -> Result<Glob, String> {
+        if patterns.is_empty() {
+            return Ok(Glob(None));
+        }
+        let alts: Vec<String> = patterns
+            .iter()
+            .map(|p| regex::escape(p).replace("\\*", ".*"))
+            .collect();
+        Regex::new(&format!("^(?:{})$", alts.join("|")))
+            .map(|r| Glob(Some(r)))
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        self.0.as_ref().is_some_and(|r| r.is_match(name))
+    }
+}
+
+/// A compiled value class (see knowledge.toml).
+#[derive(Clone, Debug, Default)]
+pub struct Class {
+    pub string: Option<Regex>,
+    pub env: Option<Regex>,
+    pub ident: Option<Regex>,
+}
+
+/// One atom of a condition's `is` list.
+#[derive(Clone, Debug)]
+pub enum Is {
+    Absent,
+    Present,
+    Literal,
+    Env(Option<Regex>),
+    True,
+    False,
+    Unresolved,
+    Class(String),
+    /// The value is the result of a call whose callee matches (`call:OpenAIKeyCredential`).
+    CallTo(Glob),
+}
+
+/// A compiled argument condition.
+#[derive(Clone, Debug)]
+pub struct Cond {
+    pub args: Vec<String>,
+    pub pos: Option<usize>,
+    pub is: Vec<Is>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AttrCond {
+    pub keys: Vec<String>,
+    pub absent: bool,
+    pub values: Vec<Regex>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sink {
+    pub callee: Glob,
+    pub receiver: Glob,
+    pub args: Vec<String>,
+    pub if_file: Option<String>,
+    pub vendor: Option<String>,
+    pub label: Option<String>,
+}
+
+/// What a compiled match looks for.
+#[derive(Clone, Debug)]
+pub enum Matcher {
+    Call {
+        callee: Glob,
+        receiver: Glob,
+        when: Vec<Cond>,
+        unless: Vec<Cond>,
+        new: Option<bool>,
+        decorator: Option<bool>,
+        report: Report,
+    },
+    Str {
+        pattern: Regex,
+        not: Vec<Regex>,
+        code: bool,
+        config: bool,
+        context: Option<Regex>,
+        secret: bool,
+        entropy: Option<f64>,
+    },
+    Config {
+        key: Regex,
+        value: Option<Regex>,
+        unless_entry: Vec<(Regex, Regex)>,
+    },
+    Block {
+        kinds: Vec<String>,
+        where_attr: Vec<AttrCond>,
+        attr: AttrCond,
+    },
+    Flow {
+        sinks: Vec<Sink>,
+    },
+}
+
+/// Where a call match points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    Call,
+    Callee,
+    Arg,
+}
+
+/// A compiled match with its file-level conditions.
+#[derive(Clone, Debug)]
+pub struct Match {
+    pub matcher: Matcher,
+    pub languages: Vec<Lang>,
+    pub message: Option<String>,
+    pub vendor: Option<String>,
+    pub provider: Option<String>,
+    pub if_imports: Glob,
+    pub unless_assigned: Vec<(Glob, Regex)>,
+    pub unless_project_sets: Vec<String>,
+    pub if_calls: Glob,
+    pub unless_text: Option<Regex>,
+    pub paths: Option<globset::GlobSet>,
+    pub exclude_paths: Option<globset::GlobSet>,
+}
+
+/// A compiled rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub info: RuleInfo,
+    pub languages: Vec<Lang>,
+    pub keywords: Vec<String>,
+    pub message: String,
+    pub matches: Vec<Match>,
+    /// The file the rule came from (for error messages and `phi-lint rule`).
+    pub source: String,
+}
+
+/// Compiled knowledge shared by all rules.
+#[derive(Clone, Debug, Default)]
+pub struct Knowledge {
+    pub classes: BTreeMap<String, Class>,
+    pub llm_calls: Glob,
+    pub prompt_args: Vec<String>,
+    pub prompt_positions: Vec<usize>,
+    pub content_free: Vec<String>,
+    pub sanitizers: Glob,
+    pub markers: BTreeMap<String, Glob>,
+}
+
+/// Every loaded rule plus the shared knowledge.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+    pub knowledge: Knowledge,
+}
+
+fn err(path: &str, text: &str, needle: Option<&str>, message: String) -> LoadError {
+    let span = needle.and_then(|n| text.find(n).map(|i| i..i + n.len()));
+    LoadError {
+        path: path.to_string(),
+        text: text.to_string(),
+        span,
+        message,
+    }
+}
+
+fn regex(path: &str, text: &str, re: &str) -> Result<Regex, LoadError> {
+    Regex::new(re).map_err(|e| err(path, text, Some(re), format!("invalid regex: {e}")))
+}
+
+fn glob(path: &str, text: &str, pats: &[String]) -> Result<Glob, LoadError> {
+    Glob::new(pats).map_err(|e| {
+        err(
+            path,
+            text,
+            pats.first().map(|s| s.as_str()),
+            format!("invalid pattern: {e}"),
+        )
+    })
+}
+
+fn path_globs(
+    path: &str,
+    text: &str,
+    pats: &[String],
+) -> Result<Option<globset::GlobSet>, LoadError> {
+    if pats.is_empty() {
+        return Ok(None);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for p in pats {
+        let g = globset::Glob::new(p)
+            .map_err(|e| err(path, text, Some(p), format!("invalid glob: {e}")))?;
+        b.add(g);
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| err(path, text, None, e.to_string()))
+}
+
+fn toml_error(path: &str, text: &str, e: toml::de::Error) -> LoadError {
+    LoadError {
+        path: path.to_string(),
+        text: text.to_string(),
+        span: e.span(),
+        message: e.message().to_string(),
+    }
+}
+
+/// Parses and compiles `rules/knowledge.toml`.
+pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
+    let spec: KnowledgeSpec = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
+    let mut classes = BTreeMap::new();
+    for (name, c) in &spec.classes {
+        let class = Class {
+            string: c
+                .string
+                .as_deref()
+                .map(|r| regex(path, text, r))
+                .transpose()?,
+            env: c.env.as_deref().map(|r| regex(path, text, r)).transpose()?,
+            ident: c
+                .ident
+                .as_deref()
+                .map(|r| regex(path, text, r))
+                .transpose()?,
+        };
+        classes.insert(name.clone(), class);
+    }
+    let mut markers = BTreeMap::new();
+    for (name, pats) in &spec.markers {
+        markers.insert(name.clone(), glob(path, text, pats)?);
+    }
+    Ok(Knowledge {
+        classes,
+        llm_calls: glob(path, text, &spec.flow.llm_calls)?,
+        prompt_args: spec.flow.prompt_args.clone(),
+        prompt_positions: spec.flow.prompt_positions.clone(),
+        content_free: spec.flow.content_free.clone(),
+        sanitizers: glob(path, text, &spec.flow.sanitizers)?,
+        markers,
+    })
+}
+
+fn languages(path: &str, text: &str, names: &[String]) -> Result<Vec<Lang>, LoadError> {
+    names
+        .iter()
+        .map(|n| {
+            Lang::from_name(n).ok_or_else(|| {
+                let known: Vec<&str> = Lang::ALL.iter().map(|l| l.name()).collect();
+                err(
+                    path,
+                    text,
+                    Some(&format!("\"{n}\"")),
+                    format!("unknown language `{n}` (known: {})", known.join(", ")),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Parses and compiles one rule file against the knowledge (for class names).
+pub fn compile(
+    path: &str,
+    text: &str,
+    knowledge: &Knowledge,
+    custom: bool,
+) -> Result<Rule, LoadError> {
+    let spec: RuleSpec = toml::from_str(text).map_err(|e| toml_error(path, text, e))?;
+    if spec.schema != 1 {
+        return Err(err(
+            path,
+            text,
+            Some("schema"),
+            format!(
+                "unsupported rule schema {}; this phi-lint reads schema 1",
+                spec.schema
+            ),
+        ));
+    }
+    let id_ok = spec.id.len() >= 4
+        && spec
+            .id
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase())
+            .count()
+            >= 2
+        && spec.id.chars().rev().take(3).all(|c| c.is_ascii_digit());
+    if !id_ok {
+        return Err(err(
+            path,
+            text,
+            Some(&spec.id),
+            format!(
+                "rule id `{}` must be letters then at least three digits, like PHI101 or ACME001",
+                spec.id
+            ),
+        ));
+    }
+    if spec.name.is_empty()
+        || !spec
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(err(
+            path,
+            text,
+            Some(&spec.name),
+            format!("rule name `{}` must be kebab-case", spec.name),
+        ));
+    }
+    let severity = Severity::parse(&spec.severity).ok_or_else(|| {
+        err(
+            path,
+            text,
+            Some(&spec.severity),
+            format!(
+                "unknown severity `{}` (error, warning, note)",
+                spec.severity
+            ),
+        )
+    })?;
+    let langs = languages(path, text, &spec.languages)?;
+    if spec.matches.is_empty() {
+        return Err(err(
+            path,
+            text,
+            Some("[[match]]"),
+            "a rule needs at least one [[match]]".into(),
+        ));
+    }
+    let matches = spec
+        .matches
+        .iter()
+        .map(|m| compile_match(path, text, m, knowledge, &langs))
+        .collect::<Result<Vec<_>, _>>()?;
+    let url = format!("{DOCS_BASE}#{}", spec.id.to_ascii_lowercase());
+    let info = RuleInfo {
+        id: spec.id.clone(),
+        name: spec.name.clone(),
+        severity,
+        summary: spec.summary.clone(),
+        languages: spec.languages.clone(),
+        help: spec.help.clone(),
+        docs: spec.docs.clone(),
+        url,
+        custom,
+    };
+    Ok(Rule {
+        info,
+        languages: langs,
+        keywords: spec.keywords.clone(),
+        message: spec.message.clone(),
+        matches,
+        source: path.to_string(),
+    })
+}
+
+fn compile_is(
+    path: &str,
+    text: &str,
+    atoms: &[String],
+    knowledge: &Knowledge,
+) -> Result<Vec<Is>, LoadError> {
+    atoms
+        .iter()
+        .map(|a| {
+            Ok(match a.as_str() {
+                "absent" => Is::Absent,
+                "present" => Is::Present,
+                "literal" => Is::Literal,
+                "env" => Is::Env(None),
+                "true" => Is::True,
+                "false" => Is::False,
+                "unresolved" => Is::Unresolved,
+                other if other.starts_with("env:") => Is::Env(Some(regex(path, text, &other[4..])?)),
+                other if other.starts_with("call:") => Is::CallTo(glob(path, text, &[other[5..].to_string()])?),
+                other => {
+                    if !knowledge.classes.contains_key(other) {
+                        let known: Vec<&str> = knowledge.classes.keys().map(|s| s.as_str()).collect();
+                        return Err(err(path, text, Some(&format!("\"{other}\"")), format!("unknown condition `{other}`: use absent, present, literal, env, env:REGEX, true, false, unresolved or a class ({})", known.join(", "))));
+                    }
+                    Is::Class(other.to_string())
+                }
+            })
+        })
+        .collect()
+}
+
+fn compile_attr(path: &str, text: &str, a: &spec::AttrCondSpec) -> Result<AttrCond, LoadError> {
+    let mut values = Vec::new();
+    let mut absent = false;
+    for v in &a.is {
+        if v == "absent" {
+            absent = true;
+        } else if let Some(re) = v.strip_prefix("re:") {
+            values.push(regex(path, text, re)?);
+        } else {
+            values.push(regex(path, text, &format!("(?i)^{}$", regex::escape(v)))?);
+        }
+    }
+    Ok(AttrCond {
+        keys: a.key.clone(),
+        absent,
+        values,
+    })
+}
+
+fn compile_match(
+    path: &str,
+    text: &str,
+    m: &MatchSpec,
+    knowledge: &Knowledge,
+    rule_langs: &[Lang],
+) -> Result<Match, LoadError> {
+    let languages = if m.languages.is_empty() {
+        rule_langs.to_vec()
+    } else {
+        let l = languages(path, text, &m.languages)?;
+        if let Some(extra) = l.iter().find(|x| !rule_langs.contains(x)) {
+            return Err(err(
+                path,
+                text,
+                Some(extra.name()),
+                format!(
+                    "match language `{}` is not among the rule's languages",
+                    extra.name()
+                ),
+            ));
+        }
+        l
+    };
+    let unexpected = |field: &str, present: bool| -> Result<(), LoadError> {
+        if present {
+            Err(err(
+                path,
+                text,
+                Some(field),
+                format!("`{field}` does not apply to kind = \"{}\"", m.kind),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let matcher = match m.kind.as_str() {
+        "call" => {
+            if m.callee.is_empty() {
+                return Err(err(
+                    path,
+                    text,
+                    Some("kind = \"call\""),
+                    "a call match needs `callee`".into(),
+                ));
+            }
+            unexpected("pattern", m.pattern.is_some())?;
+            let report = match m.report.as_deref() {
+                None | Some("call") => Report::Call,
+                Some("callee") => Report::Callee,
+                Some("arg") => Report::Arg,
+                Some(other) => {
+                    return Err(err(
+                        path,
+                        text,
+                        Some(other),
+                        format!("unknown report `{other}` (call, callee, arg)"),
+                    ))
+                }
+            };
+            let conds = |cs: &[spec::CondSpec]| -> Result<Vec<Cond>, LoadError> {
+                cs.iter()
+                    .map(|c| {
+                        Ok(Cond {
+                            args: c.arg.clone(),
+                            pos: c.pos,
+                            is: compile_is(path, text, &c.is, knowledge)?,
+                        })
+                    })
+                    .collect()
+            };
+            Matcher::Call {
+                callee: glob(path, text, &m.callee)?,
+                receiver: glob(path, text, &m.receiver)?,
+                when: conds(&m.when)?,
+                unless: conds(&m.unless)?,
+                new: m.new,
+                decorator: m.decorator,
+                report,
+            }
+        }
+        "string" => {
+            let pattern = m.pattern.as_deref().ok_or_else(|| {
+                err(
+                    path,
+                    text,
+                    Some("kind = \"string\""),
+                    "a string match needs `pattern`".into(),
+                )
+            })?;
+            unexpected("callee", !m.callee.is_empty())?;
+            let (code, config) = if m.r#in.is_empty() {
+                (true, true)
+            } else {
+                (
+                    m.r#in.iter().any(|s| s == "code"),
+                    m.r#in.iter().any(|s| s == "config"),
+                )
+            };
+            Matcher::Str {
+                pattern: regex(path, text, pattern)?,
+                not: m
+                    .not_pattern
+                    .iter()
+                    .map(|r| regex(path, text, r))
+                    .collect::<Result<_, _>>()?,
+                code,
+                config,
+                context: m
+                    .context
+                    .as_deref()
+                    .map(|r| regex(path, text, r))
+                    .transpose()?,
+                secret: m.secret,
+                entropy: m.entropy,
+            }
+        }
+        "config" => {
+            let key = m.key.as_deref().ok_or_else(|| {
+                err(
+                    path,
+                    text,
+                    Some("kind = \"config\""),
+                    "a config match needs `key`".into(),
+                )
+            })?;
+            Matcher::Config {
+                key: regex(path, text, key)?,
+                value: m
+                    .value
+                    .as_deref()
+                    .map(|r| regex(path, text, r))
+                    .transpose()?,
+                unless_entry: m
+                    .unless_entry
+                    .iter()
+                    .map(|e| Ok((regex(path, text, &e.key)?, regex(path, text, &e.value)?)))
+                    .collect::<Result<_, LoadError>>()?,
+            }
+        }
+        "block" => {
+            let attr = m.attr.as_ref().ok_or_else(|| {
+                err(
+                    path,
+                    text,
+                    Some("kind = \"block\""),
+                    "a block match needs `attr`".into(),
+                )
+            })?;
+            Matcher::Block {
+                kinds: m.block.clone(),
+                where_attr: m
+                    .where_attr
+                    .iter()
+                    .map(|a| compile_attr(path, text, a))
+                    .collect::<Result<_, _>>()?,
+                attr: compile_attr(path, text, attr)?,
+            }
+        }
+        "flow" => {
+            if m.sinks.is_empty() {
+                return Err(err(
+                    path,
+                    text,
+                    Some("kind = \"flow\""),
+                    "a flow match needs `sinks`".into(),
+                ));
+            }
+            let sinks = m
+                .sinks
+                .iter()
+                .map(|s| {
+                    if let Some(marker) = &s.if_file {
+                        if !knowledge.markers.contains_key(marker) {
+                            return Err(err(
+                                path,
+                                text,
+                                Some(marker),
+                                format!("unknown marker set `{marker}`"),
+                            ));
+                        }
+                    }
+                    Ok(Sink {
+                        callee: glob(path, text, &s.callee)?,
+                        receiver: glob(path, text, &s.receiver)?,
+                        args: s.args.clone(),
+                        if_file: s.if_file.clone(),
+                        vendor: s.vendor.clone(),
+                        label: s.label.clone(),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            Matcher::Flow { sinks }
+        }
+        other => {
+            return Err(err(
+                path,
+                text,
+                Some(other),
+                format!("unknown match kind `{other}` (call, string, config, block, flow)"),
+            ));
+        }
+    };
+    Ok(Match {
+        matcher,
+        languages,
+        message: m.message.clone(),
+        vendor: m.vendor.clone(),
+        provider: m.provider.clone(),
+        if_imports: glob(path, text, &m.if_imports)?,
+        unless_assigned: m
+            .unless_assigned
+            .iter()
+            .map(|a| Ok((glob(path, text, &a.target)?, regex(path, text, &a.value)?)))
+            .collect::<Result<_, LoadError>>()?,
+        unless_project_sets: m.unless_project_sets.clone(),
+        if_calls: glob(path, text, &m.if_calls)?,
+        unless_text: m
+            .unless_text
+            .as_deref()
+            .map(|r| regex(path, text, r))
+            .transpose()?,
+        paths: path_globs(path, text, &m.paths)?,
+        exclude_paths: path_globs(path, text, &m.exclude_paths)?,
+    })
+}
+
+/// Loads the built-in catalogue. Built-in rules are tested, so a failure here is a bug.
+pub fn builtin() -> Result<Catalog, LoadError> {
+    let (kpath, ktext) = BUILTIN
+        .iter()
+        .find(|(p, _)| p.ends_with("knowledge.toml"))
+        .copied()
+        .unwrap_or(("rules/knowledge.toml", ""));
+    let knowledge = load_knowledge(kpath, ktext)?;
+    let mut rules = Vec::new();
+    for (path, text) in BUILTIN {
+        if path.ends_with("knowledge.toml") {
+            continue;
+        }
+        rules.push(compile(path, text, &knowledge, false)?);
+    }
+    rules.sort_by(|a, b| a.info.id.cmp(&b.info.id));
+    Ok(Catalog { rules, knowledge })
+}
+
+impl Catalog {
+    /// Finds a rule by id or name.
+    pub fn find(&self, key: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.info.id.eq_ignore_ascii_case(key) || r.info.name == key)
+    }
+
+    /// Adds custom rules; an id or name that already exists is an error.
+    pub fn add(&mut self, rule: Rule) -> Result<(), LoadError> {
+        if let Some(other) = self
+            .find(&rule.info.id)
+            .or_else(|| self.find(&rule.info.name))
+        {
+            return Err(LoadError {
+                path: rule.source.clone(),
+                text: String::new(),
+                span: None,
+                message: format!(
+                    "rule {} ({}) clashes with {} from {}",
+                    rule.info.id, rule.info.name, other.info.id, other.source
+                ),
+            });
+        }
+        self.rules.push(rule);
+        self.rules.sort_by(|a, b| a.info.id.cmp(&b.info.id));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalogue_compiles() {
+        let c = builtin().expect("built-in rules compile");
+        assert!(!c.rules.is_empty());
+    }
+
+    #[test]
+    fn globs_are_anchored() {
+        let g = Glob::new(&["openai.OpenAI".into(), "*.chat.completions.create".into()]).unwrap();
+        assert!(g.matches("openai.OpenAI"));
+        assert!(!g.matches("openai.OpenAIx"));
+        assert!(g.matches("self.client.chat.completions.create"));
+    }
+
+    #[test]
+    fn errors_point_into_the_file() {
+        let k = Knowledge::default();
+        let text = "id = \"PHI999\"\nname = \"x\"\nseverity = \"fatal\"\nsummary = \"s\"\nlanguages = [\"python\"]\nkeywords = [\"a\"]\nmessage = \"m\"\nhelp = \"h\"\n[docs]\nwhat = \"\"\nwhy = \"\"\nsafeguard = \"\"\nbad = \"\"\ngood = \"\"\n[[match]]\nkind = \"call\"\ncallee = [\"x\"]\n";
+        let e = compile("r.toml", text, &k, true).unwrap_err();
+        assert!(e.message.contains("unknown severity"));
+        assert_eq!(&text[e.span.unwrap()], "fatal");
+    }
+}

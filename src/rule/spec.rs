@@ -1,0 +1,237 @@
+//! The rule file format: serde types for one rule TOML and for `rules/knowledge.toml`.
+//!
+//! These `*Spec` types mirror the files exactly and reject unknown keys; `rule::compile` turns
+//! them into the matchers the engine runs, reporting errors with a span into the file. The
+//! format is documented for users in `rules/README.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::diagnostic::RuleDocs;
+
+/// One rule file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuleSpec {
+    /// Format version of the rule file; 1 today.
+    #[serde(default = "one")]
+    pub schema: u32,
+    pub id: String,
+    pub name: String,
+    pub severity: String,
+    pub summary: String,
+    pub languages: Vec<String>,
+    /// Words of which at least one must occur in a file before the rule runs on it.
+    pub keywords: Vec<String>,
+    /// Default message; may use `{callee}`, `{value}`, `{arg}`, `{provider}`, `{vendor}`, `{key}`.
+    pub message: String,
+    pub help: String,
+    pub docs: RuleDocs,
+    #[serde(rename = "match")]
+    pub matches: Vec<MatchSpec>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One way a rule can match. Each kind reads the fields it documents and rejects the others
+/// at compile time.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MatchSpec {
+    /// `call`, `string`, `config`, `block` or `flow`.
+    pub kind: String,
+    /// Restrict this match to some of the rule's languages.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Overrides the rule's message for this match.
+    pub message: Option<String>,
+    /// A vendor name the envelope can cover (`sentry`, `langfuse`); covered → no finding.
+    pub vendor: Option<String>,
+    /// A provider name the envelope can approve (`anthropic`); approved → no finding.
+    pub provider: Option<String>,
+
+    // --- kind = "call"
+    /// Glob patterns (`*` = any text) over the import-resolved callee.
+    #[serde(default)]
+    pub callee: Vec<String>,
+    /// The callee's root name must hold an object built by a call matching one of these.
+    #[serde(default)]
+    pub receiver: Vec<String>,
+    /// Every condition must hold.
+    #[serde(default)]
+    pub when: Vec<CondSpec>,
+    /// No condition may hold.
+    #[serde(default)]
+    pub unless: Vec<CondSpec>,
+    /// Only constructor calls (`new`) or only plain calls.
+    pub new: Option<bool>,
+    /// Only decorators, or never decorators (default: both).
+    pub decorator: Option<bool>,
+    /// `call` (default), `callee`, or `arg` (the value of the first `when` condition with an `arg`).
+    pub report: Option<String>,
+
+    // --- file-level conditions (call, string, config, flow)
+    /// The match applies only when the file imports one of these (glob over import paths).
+    #[serde(default)]
+    pub if_imports: Vec<String>,
+    /// The match does not apply when the file assigns one of these targets a value matching.
+    #[serde(default)]
+    pub unless_assigned: Vec<AssignCondSpec>,
+    /// The match does not apply when one of these variables is set in the project's config files.
+    #[serde(default)]
+    pub unless_project_sets: Vec<String>,
+    /// The match applies only when the file (or, for config, the project) has a call matching.
+    #[serde(default)]
+    pub if_calls: Vec<String>,
+    /// The match does not apply when the file's text matches this regex anywhere.
+    pub unless_text: Option<String>,
+    /// Path globs the match applies to / does not apply to.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub exclude_paths: Vec<String>,
+
+    // --- kind = "string"
+    /// Regex over string literal values; a capture group named `hit` narrows the span.
+    pub pattern: Option<String>,
+    /// Regexes: the string is not reported when its value matches one.
+    #[serde(default)]
+    pub not_pattern: Vec<String>,
+    /// Where strings are taken from: `code`, `config` (default both).
+    #[serde(default)]
+    pub r#in: Vec<String>,
+    /// Regex the name a string is bound to (assignment target, argument name, config key) must
+    /// match; for context-gated secrets.
+    pub context: Option<String>,
+    /// The matched text is a secret: redact it in every output.
+    #[serde(default)]
+    pub secret: bool,
+    /// Minimum Shannon entropy (bits per char) of the matched text.
+    pub entropy: Option<f64>,
+
+    // --- kind = "config"
+    /// Regex over the config key path.
+    pub key: Option<String>,
+    /// Regex over the value's text (absent = any value).
+    pub value: Option<String>,
+    /// No finding when the same file has an entry whose key and value match.
+    #[serde(default)]
+    pub unless_entry: Vec<EntryCondSpec>,
+
+    // --- kind = "block"
+    #[serde(default)]
+    pub block: Vec<String>,
+    /// Attribute conditions that select the block (all must hold).
+    #[serde(default)]
+    pub where_attr: Vec<AttrCondSpec>,
+    /// The attribute whose state is reported.
+    pub attr: Option<AttrCondSpec>,
+
+    // --- kind = "flow"
+    #[serde(default)]
+    pub sinks: Vec<SinkSpec>,
+}
+
+/// A condition on a call's arguments.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CondSpec {
+    /// Argument names (keyword, property, builder method, object-literal key).
+    #[serde(default)]
+    pub arg: Vec<String>,
+    /// 0-based position, for positional arguments.
+    pub pos: Option<usize>,
+    /// Any of: `absent`, `present`, `literal`, `env`, `env:REGEX`, `true`, `false`,
+    /// `unresolved`, or a value class from knowledge.toml.
+    pub is: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AssignCondSpec {
+    pub target: Vec<String>,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EntryCondSpec {
+    pub key: String,
+    pub value: String,
+}
+
+/// A condition on an IaC block's attribute.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AttrCondSpec {
+    /// Relative key paths (any of).
+    pub key: Vec<String>,
+    /// Any of: `absent`, or a regex over the resolved value text (prefix `re:`), or a literal.
+    pub is: Vec<String>,
+}
+
+/// A telemetry or logging call that must not receive prompt or completion data.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SinkSpec {
+    pub callee: Vec<String>,
+    #[serde(default)]
+    pub receiver: Vec<String>,
+    /// Only these argument names/positions carry data to the sink (default: all).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// A marker set from knowledge.toml the file must import (e.g. `server`).
+    pub if_file: Option<String>,
+    pub vendor: Option<String>,
+    pub label: Option<String>,
+}
+
+/// `rules/knowledge.toml`: value classes and the flow analysis' vocabulary.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KnowledgeSpec {
+    #[serde(default)]
+    pub classes: BTreeMap<String, ClassSpec>,
+    #[serde(default)]
+    pub flow: FlowSpec,
+    /// Named sets of import globs (`server = ["fastapi", "flask", ...]`).
+    #[serde(default)]
+    pub markers: BTreeMap<String, Vec<String>>,
+}
+
+/// A class of values: a string matching `string`, or an env read whose name matches `env`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ClassSpec {
+    pub string: Option<String>,
+    pub env: Option<String>,
+    /// Identifiers (after tracing) whose name matches.
+    pub ident: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FlowSpec {
+    /// Calls that send a prompt to an LLM (callee globs).
+    #[serde(default)]
+    pub llm_calls: Vec<String>,
+    /// Argument names that carry the prompt.
+    #[serde(default)]
+    pub prompt_args: Vec<String>,
+    /// Positions that carry the prompt when unnamed.
+    #[serde(default)]
+    pub prompt_positions: Vec<usize>,
+    /// Member names whose values carry no content (`usage`, `id`, `model`).
+    #[serde(default)]
+    pub content_free: Vec<String>,
+    /// Calls whose result carries no content (`len`, `hashlib.sha256`).
+    #[serde(default)]
+    pub sanitizers: Vec<String>,
+    /// Parameter or variable names that hold prompt content by convention when passed to an
+    /// LLM call in the same function.
+    #[serde(default)]
+    pub message_builders: Vec<String>,
+}
