@@ -1,0 +1,134 @@
+//! End-to-end behaviour of `phi-lint check`: exit codes, formats, discovery.
+
+use crate::support::{findings, run_in, stderr, stdout, tree};
+
+const CONSUMER: &str = "from openai import OpenAI\nclient = OpenAI()\n";
+
+#[test]
+fn exit_codes_follow_findings_and_errors() {
+    let clean = tree(&[("app.py", "print('hello')\n")]);
+    assert_eq!(run_in(clean.path(), &["check"]).status.code(), Some(0));
+    let dirty = tree(&[("app.py", CONSUMER)]);
+    let o = run_in(dirty.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(run_in(dirty.path(), &["check", "--exit-zero"]).status.code(), Some(0));
+    let bad = run_in(dirty.path(), &["check", "--format", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("nope"));
+    assert_eq!(run_in(dirty.path(), &["check", "--bogus-flag"]).status.code(), Some(2));
+    assert_eq!(run_in(dirty.path(), &["check", "--select", "PHI999"]).status.code(), Some(2));
+}
+
+#[test]
+fn fail_on_threshold() {
+    // PHI301 is a warning.
+    let t = tree(&[("a.py", "import os\nfrom openai import AzureOpenAI\nc = AzureOpenAI(azure_endpoint=os.environ['AZURE_OPENAI_ENDPOINT'])\n")]);
+    assert_eq!(run_in(t.path(), &["check"]).status.code(), Some(1));
+    assert_eq!(run_in(t.path(), &["check", "--fail-on", "error"]).status.code(), Some(0));
+}
+
+#[test]
+fn json_has_the_documented_fields_and_relative_paths() {
+    let t = tree(&[("src/app.py", CONSUMER)]);
+    let o = run_in(t.path(), &["check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = &v["findings"][0];
+    for key in ["rule", "name", "severity", "path", "line", "column", "end_line", "end_column", "message", "help"] {
+        assert!(!f[key].is_null(), "missing {key} in {f}");
+    }
+    assert_eq!(f["path"], "src/app.py");
+    assert_eq!(f["rule"], "PHI102");
+    assert_eq!(f["line"], 2);
+    assert_eq!(v["version"], 1);
+}
+
+#[test]
+fn concise_is_one_line_per_finding() {
+    let t = tree(&[("app.py", CONSUMER)]);
+    let o = run_in(t.path(), &["check", "--format", "concise"]);
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l.starts_with("app.py:2:10: PHI102")), "{out}");
+}
+
+#[test]
+fn output_is_identical_across_runs_and_thread_counts() {
+    let t = tree(&[
+        ("a.py", CONSUMER),
+        ("b/c.ts", "import OpenAI from 'openai';\nconst c = new OpenAI();\nconst u = 'https://api.openai.com/v1';\n"),
+        ("d.py", "URL = 'https://api.openai.com/v1'\n"),
+    ]);
+    let one = run_in(t.path(), &["check", "--format", "json", "--threads", "1"]);
+    let many = run_in(t.path(), &["check", "--format", "json", "--threads", "4"]);
+    assert_eq!(one.stdout, many.stdout);
+    assert_eq!(findings(&one).len(), 4);
+}
+
+#[test]
+fn discovery_respects_gitignore_hidden_and_vendored_trees() {
+    let t = tree(&[
+        (".gitignore", "ignored/\n"),
+        ("ignored/app.py", CONSUMER),
+        (".env", "OPENAI_BASE_URL=https://api.openai.com/v1\n"),
+        (".history/app_20240101.py", CONSUMER),
+        ("node_modules/pkg/index.js", "const u = 'https://api.openai.com/v1';\n"),
+        ("venv/pyvenv.cfg", "home = /usr/bin\n"),
+        ("venv/lib/x.py", CONSUMER),
+        ("site-packages/y.py", CONSUMER),
+        ("static/app.min.js", "const u='https://api.openai.com/v1';\n"),
+        (".git/config.py", CONSUMER),
+    ]);
+    let o = run_in(t.path(), &["check", "--format", "json", "--exit-zero"]);
+    let mut paths: Vec<String> = findings(&o).into_iter().map(|(_, p, _)| p).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths, vec![".env".to_string(), ".history/app_20240101.py".to_string()], "{}", stdout(&o));
+    let all = run_in(t.path(), &["check", "--format", "json", "--exit-zero", "--include-vendored"]);
+    let paths: Vec<String> = findings(&all).into_iter().map(|(_, p, _)| p).collect();
+    for p in ["node_modules/pkg/index.js", "venv/lib/x.py", "site-packages/y.py", "static/app.min.js"] {
+        assert!(paths.iter().any(|x| x == p), "{p} not checked with --include-vendored: {paths:?}");
+    }
+    assert!(!paths.iter().any(|x| x.starts_with(".git/")));
+    // A path named on the command line is always checked.
+    let named = run_in(t.path(), &["check", "--format", "json", "--exit-zero", "node_modules/pkg/index.js"]);
+    assert_eq!(findings(&named).len(), 1);
+}
+
+#[test]
+fn binary_and_oversized_files_are_notes_not_errors() {
+    let t = tree(&[("data.json", "{\"a\": \"\u{0}\"}"), ("big.py", &"x = 1\n".repeat(2000))]);
+    let o = run_in(t.path(), &["check", "--max-filesize", "1000", "data.json", "big.py"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("binary"), "{out}");
+    assert!(out.contains("over the 1000-byte limit"), "{out}");
+}
+
+#[test]
+fn project_config_pins_the_api_version() {
+    let code = "import os\nfrom openai import AzureOpenAI\nc = AzureOpenAI(azure_endpoint=os.environ['AZURE_OPENAI_ENDPOINT'])\n";
+    let unpinned = tree(&[("app.py", code)]);
+    assert_eq!(findings(&run_in(unpinned.path(), &["check", "--format", "json"])).len(), 1);
+    let pinned = tree(&[("app.py", code), ("deploy/.env.production", "OPENAI_API_VERSION=2024-10-21\n")]);
+    assert!(findings(&run_in(pinned.path(), &["check", "--format", "json"])).is_empty());
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::process::{Command, Stdio};
+    let files: Vec<(String, String)> = (0..300).map(|i| (format!("f{i}.py"), CONSUMER.to_string())).collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let t = tree(&refs);
+    let mut child = Command::new(crate::support::bin())
+        .args(["check", "--format", "concise"])
+        .current_dir(t.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(status.code(), Some(2), "{err}");
+}

@@ -1,0 +1,5 @@
+//! The one integration test binary (fast links on two cores): modules by topic.
+
+mod cli;
+mod rules;
+mod support;
