@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
+pub mod docs;
 pub mod emit;
 pub mod engine;
 pub mod facts;

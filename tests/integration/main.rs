@@ -1,5 +1,6 @@
 //! The one integration test binary (fast links on two cores): modules by topic.
 
 mod cli;
+mod docs;
 mod rules;
 mod support;
