@@ -120,7 +120,10 @@ pub enum Value {
     Template(Vec<Part>),
     /// A read of an environment variable or a configuration key (`os.environ["X"]`,
     /// `process.env.X`, `IConfiguration["X"]`, `@Value("${x}")`), with a literal fallback if any.
-    Env { name: String, fallback: Option<Box<Value>> },
+    Env {
+        name: String,
+        fallback: Option<Box<Value>>,
+    },
     /// A name or member chain as written (`client`, `self.client`, `resp.choices[0].message`).
     Ident(String),
     Bool(bool),
@@ -319,6 +322,8 @@ fn resolve(map: &HashMap<&str, &str>, dotted: &str) -> String {
 
 impl Value {
     /// The names this value reads (identifier roots with their member chains), recursively.
+    // `calls` is part of the signature so callers can later follow call arguments.
+    #[allow(clippy::only_used_in_recursion)]
     pub fn refs(&self, out: &mut Vec<String>, calls: &[Call]) {
         match self {
             Value::Ident(name) => out.push(name.clone()),
