@@ -132,11 +132,17 @@ pub struct ConfigFile {
 impl ConfigFile {
     /// The folder relative paths in this file are resolved against.
     pub fn dir(&self) -> PathBuf {
-        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
     }
 }
 
@@ -161,7 +167,8 @@ pub fn absolute(p: &Path, cwd: &Path) -> PathBuf {
 }
 
 fn pyproject_has_section(text: &str) -> bool {
-    text.lines().any(|l| l.trim_start().starts_with("[tool.phi-lint"))
+    text.lines()
+        .any(|l| l.trim_start().starts_with("[tool.phi-lint"))
 }
 
 /// Loads a config file and everything it extends.
@@ -169,7 +176,11 @@ pub fn load(path: &Path, cwd: &Path) -> Result<ConfigFile, ConfigError> {
     load_chain(&absolute(path, cwd), cwd, &mut Vec::new())
 }
 
-fn load_chain(path: &Path, cwd: &Path, stack: &mut Vec<PathBuf>) -> Result<ConfigFile, ConfigError> {
+fn load_chain(
+    path: &Path,
+    cwd: &Path,
+    stack: &mut Vec<PathBuf>,
+) -> Result<ConfigFile, ConfigError> {
     let display = crate::check::display_path(path, cwd);
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         path: display.clone(),
@@ -304,7 +315,11 @@ pub fn rules_dirs(file: &ConfigFile) -> Result<Vec<PathBuf>, ConfigError> {
 }
 
 /// Loads every `*.toml` rule file under `dir` into the catalogue as custom rules.
-pub fn load_custom_rules(catalog: &mut Catalog, dir: &Path, cwd: &Path) -> Result<(), rule::LoadError> {
+pub fn load_custom_rules(
+    catalog: &mut Catalog,
+    dir: &Path,
+    cwd: &Path,
+) -> Result<(), rule::LoadError> {
     let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
         .hidden(false)
         .git_ignore(false)
@@ -316,10 +331,7 @@ pub fn load_custom_rules(catalog: &mut Catalog, dir: &Path, cwd: &Path) -> Resul
         .map(|e| e.into_path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         // Fixtures of custom rules may live beside them; they are not rules.
-        .filter(|p| {
-            !p.strip_prefix(dir)
-                .is_ok_and(|r| r.starts_with("fixtures"))
-        })
+        .filter(|p| !p.strip_prefix(dir).is_ok_and(|r| r.starts_with("fixtures")))
         .collect();
     files.sort();
     for f in files {
@@ -370,16 +382,13 @@ fn check_selector(
     {
         return Ok(());
     }
-    Err(ConfigError::at(
-        f,
-        Some(s.span()),
-        format!("`{key}`: unknown rule `{sel}`"),
+    Err(
+        ConfigError::at(f, Some(s.span()), format!("`{key}`: unknown rule `{sel}`")).help(
+            did_you_mean(catalog, sel)
+                .map(|m| format!("did you mean `{m}`?"))
+                .or_else(|| Some("`phi-lint rules` lists the rules".into())),
+        ),
     )
-    .help(
-        did_you_mean(catalog, sel)
-            .map(|m| format!("did you mean `{m}`?"))
-            .or_else(|| Some("`phi-lint rules` lists the rules".into())),
-    ))
 }
 
 fn compile_glob(f: &ConfigFile, key: &str, s: &Spanned<String>) -> Result<PathGlob, ConfigError> {
@@ -428,19 +437,21 @@ pub fn resolve(
         s.rules_dirs = rules_dirs(file)?;
         for f in chain(file) {
             let sp = &f.spec;
-            let sel = |key: &str, v: &Option<Vec<Spanned<String>>>| -> Result<Vec<String>, ConfigError> {
-                let mut out = Vec::new();
-                for x in v.iter().flatten() {
-                    check_selector(catalog, f, key, x)?;
-                    out.push(x.get_ref().clone());
-                }
-                Ok(out)
-            };
+            let sel =
+                |key: &str, v: &Option<Vec<Spanned<String>>>| -> Result<Vec<String>, ConfigError> {
+                    let mut out = Vec::new();
+                    for x in v.iter().flatten() {
+                        check_selector(catalog, f, key, x)?;
+                        out.push(x.get_ref().clone());
+                    }
+                    Ok(out)
+                };
             if sp.select.is_some() {
                 s.select = sel("select", &sp.select)?;
                 s.extend_select.clear();
             }
-            s.extend_select.extend(sel("extend-select", &sp.extend_select)?);
+            s.extend_select
+                .extend(sel("extend-select", &sp.extend_select)?);
             s.ignore.extend(sel("ignore", &sp.ignore)?);
             for (k, v) in sp.severity.iter().flatten() {
                 check_selector(catalog, f, "severity", k)?;
@@ -622,7 +633,7 @@ pub const STARTER: &str = r#"# phi-lint configuration. The closest phi-lint.toml
 # Skip files larger than this many bytes.
 # max-filesize = 5242880
 
-# Suppression comments (`# phi-lint: ignore[PHI201] -- reason`) must give a reason (PHI902).
+# Suppression comments must give a reason after `--` (PHI902 otherwise).
 # require-suppression-reason = true
 
 # Folders of custom rule files (the same TOML format as the built-in rules).

@@ -138,10 +138,17 @@ fn load_catalog_with(dirs: &[PathBuf]) -> Result<Catalog, Failure> {
     let cwd = std::env::current_dir()?;
     for d in dirs {
         if !d.is_dir() {
-            return Err(Failure(format!("rules folder `{}` does not exist", d.display())));
+            return Err(Failure(format!(
+                "rules folder `{}` does not exist",
+                d.display()
+            )));
         }
-        config::load_custom_rules(&mut catalog, d, &cwd)
-            .map_err(|e| Failure(format!("custom rule failed to load:\n{}", render_load_error(&e))))?;
+        config::load_custom_rules(&mut catalog, d, &cwd).map_err(|e| {
+            Failure(format!(
+                "custom rule failed to load:\n{}",
+                render_load_error(&e)
+            ))
+        })?;
     }
     Ok(catalog)
 }
@@ -613,7 +620,11 @@ fn suppressions(a: cli::SuppressionsArgs, out: &mut dyn Write) -> Result<ExitSta
     }
     if a.format == "json" {
         let v = serde_json::json!({"version": 1, "suppressions": rows});
-        writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        )?;
     } else {
         for r in &rows {
             let until = match (&r.until, r.expired) {
@@ -704,7 +715,10 @@ LLM_URL=https://approved-gateway.example.org/v1
         let fixture = dir.join("fixtures").join(id).join("example.env");
         for p in [&rule, &fixture] {
             if p.exists() {
-                return Err(format!("{} already exists; not overwriting it", p.display()));
+                return Err(format!(
+                    "{} already exists; not overwriting it",
+                    p.display()
+                ));
             }
         }
         std::fs::create_dir_all(fixture.parent().unwrap_or(dir))

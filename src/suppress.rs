@@ -114,7 +114,7 @@ fn directive_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?s)phi-lint:\s*(ignore-file|ignore|disable|enable)\b\s*(?:\[([^\]]*)\])?\s*(?:until\s*=\s*(\S+))?\s*(?:--(.*))?$",
+            r"(?s)(?:^|[#/*;!-]\s*)phi-lint:\s*(ignore-file|ignore|disable|enable)\b\s*(?:\[([^\]]*)\])?\s*(?:until\s*=\s*(\S+))?\s*(?:--(.*))?$",
         )
         .unwrap()
     })
@@ -154,7 +154,13 @@ pub fn parse(text: &str, index: &LineIndex, facts: &Facts) -> Vec<Directive> {
     let re = directive_re();
     let mut out = Vec::new();
     for c in &facts.comments {
-        let Some(m) = re.captures(&c.text) else {
+        let body = c.text.trim_end();
+        let body = body
+            .strip_suffix("*/")
+            .or_else(|| body.strip_suffix("-->"))
+            .unwrap_or(body)
+            .trim_end();
+        let Some(m) = re.captures(body) else {
             continue;
         };
         let kind = match &m[1] {

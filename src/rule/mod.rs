@@ -659,7 +659,9 @@ fn compile_match(
                 path,
                 text,
                 Some(other),
-                format!("unknown match kind `{other}` (call, string, config, block, flow, suppression)"),
+                format!(
+                    "unknown match kind `{other}` (call, string, config, block, flow, suppression)"
+                ),
             ));
         }
     };
