@@ -535,10 +535,48 @@ pub fn find_arg<'c>(call: &'c Call, names: &[String], pos: Option<usize>) -> Opt
     None
 }
 
+/// A named argument held by an options object passed positionally: a name bound to an object
+/// literal (`new AzureOpenAI(options)`) or a constructed options object
+/// (`new AzureOpenAIClientOptions { ServiceVersion = ... }`).
+fn find_arg_indirect(ctx: &FileCtx, call: &Call, names: &[String]) -> Option<Arg> {
+    if names.is_empty() {
+        return None;
+    }
+    for a in call.args.iter().filter(|a| a.name.is_none()) {
+        let (v, _) = resolve(ctx.facts, &a.value, call.scope, call.span.start);
+        let holder = match v {
+            Value::Object(items) => Call {
+                args: vec![Arg {
+                    name: None,
+                    value: Value::Object(items.clone()),
+                    span: a.span.clone(),
+                }],
+                ..call.clone()
+            },
+            Value::Call(j) => match ctx.facts.calls.get(*j) {
+                Some(inner) if inner.is_new => inner.clone(),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if let Some(found) = find_arg(&holder, names, None) {
+            return Some(found.clone());
+        }
+    }
+    None
+}
+
 /// Evaluates one condition. `None`: it does not hold. `Some(Some((span, shown)))`: it holds on
 /// a value at `span`. `Some(None)`: it holds without a value (absent).
 fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, String)>> {
-    let arg = find_arg(call, &c.args, c.pos);
+    let indirect;
+    let arg = match find_arg(call, &c.args, c.pos) {
+        Some(a) => Some(a),
+        None => {
+            indirect = find_arg_indirect(ctx, call, &c.args);
+            indirect.as_ref()
+        }
+    };
     for is in &c.is {
         match (is, arg) {
             (Is::Absent, None) => return Some(None),
