@@ -703,6 +703,9 @@ pub fn receiver_built_by(facts: &Facts, ci: usize, glob: &crate::rule::Glob) -> 
     }
     let root = root_of(callee);
     names.push(root.to_string());
+    if param_built_by(facts, call.scope, root, glob, 0) {
+        return true;
+    }
     for name in names {
         let mut seen = 0;
         let mut cur = Value::Ident(name.clone());
@@ -734,6 +737,53 @@ pub fn receiver_built_by(facts: &Facts, ci: usize, glob: &crate::rule::Glob) -> 
                     }
                 }
             }
+        }
+    }
+    false
+}
+
+/// Whether `name`, a parameter of scope `scope`, receives an object built by a call matching
+/// `glob` at some call site of that function in the same file (`def ask(client): ...` called as
+/// `ask(AzureOpenAI(...))` or with a name bound to one).
+fn param_built_by(
+    facts: &Facts,
+    scope: usize,
+    name: &str,
+    glob: &crate::rule::Glob,
+    depth: usize,
+) -> bool {
+    if scope == 0 || depth > 3 {
+        return false;
+    }
+    let Some(sc) = facts.scopes.get(scope) else {
+        return false;
+    };
+    let params: Vec<&String> = sc
+        .params
+        .iter()
+        .filter(|p| *p != "self" && *p != "cls")
+        .collect();
+    let Some(k) = params.iter().position(|p| *p == name) else {
+        return false;
+    };
+    for site in facts
+        .calls
+        .iter()
+        .filter(|c| c.callee.rsplit('.').next() == Some(sc.name.as_str()))
+    {
+        let arg = site
+            .args
+            .iter()
+            .find(|a| a.name.as_deref() == Some(name))
+            .or_else(|| site.args.iter().filter(|a| a.name.is_none()).nth(k));
+        let Some(arg) = arg else { continue };
+        let (v, _) = resolve(facts, &arg.value, site.scope, site.span.start);
+        match v {
+            Value::Call(j) if glob.matches(&facts.calls[*j].qualified) => return true,
+            Value::Ident(n) if param_built_by(facts, site.scope, root_of(n), glob, depth + 1) => {
+                return true
+            }
+            _ => {}
         }
     }
     false
