@@ -781,3 +781,49 @@ pub fn shannon(s: &str) -> f64 {
 pub fn re(s: &str) -> Regex {
     Regex::new(s).expect("valid built-in regex")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Arg;
+
+    fn arg(name: Option<&str>, value: Value, span: Span) -> Arg {
+        Arg {
+            name: name.map(str::to_string),
+            value,
+            span,
+        }
+    }
+
+    #[test]
+    fn nested_object_entries_bind_their_key_path() {
+        // create(messages=[{"content": [{"type": "image_url"}]}]) with made-up spans.
+        let part = Value::Object(vec![arg(
+            Some("type"),
+            Value::Str("image_url".into()),
+            40..51,
+        )]);
+        let msg = Value::Object(vec![arg(Some("content"), Value::Array(vec![part]), 30..60)]);
+        let mut f = Facts::new();
+        f.calls.push(Call {
+            callee: "client.create".into(),
+            qualified: "client.create".into(),
+            is_new: false,
+            args: vec![arg(Some("messages"), Value::Array(vec![msg]), 20..70)],
+            span: 0..71,
+            callee_span: 0..13,
+            scope: 0,
+            chained_into: None,
+            decorator: false,
+        });
+        let names = bound_names(&f);
+        assert_eq!(
+            name_for(&names, &(41..50)),
+            Some("client.create.messages.content.type")
+        );
+        assert_eq!(
+            name_for(&names, &(31..35)),
+            Some("client.create.messages.content")
+        );
+    }
+}
