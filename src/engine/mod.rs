@@ -795,6 +795,7 @@ fn bound_names(facts: &Facts) -> Vec<(usize, usize, String)> {
     let mut v: Vec<(usize, usize, String)> = Vec::new();
     for a in &facts.assigns {
         v.push((a.span.start, a.span.end, a.target.clone()));
+        nested_names(&a.value, &a.target, &mut v, 0);
     }
     for c in &facts.calls {
         for a in &c.args {
@@ -802,20 +803,45 @@ fn bound_names(facts: &Facts) -> Vec<(usize, usize, String)> {
                 Some(n) => format!("{}.{}", c.callee, n),
                 None => c.callee.clone(),
             };
-            v.push((a.span.start, a.span.end, name));
-            if let Value::Object(items) = &a.value {
-                for i in items {
-                    if let Some(n) = &i.name {
-                        v.push((i.span.start, i.span.end, format!("{}.{}", c.callee, n)));
-                    }
-                }
-            }
+            v.push((a.span.start, a.span.end, name.clone()));
+            // A positional object literal is a bag of named arguments: its keys bind to the callee.
+            let parent = if a.name.is_none() { &c.callee } else { &name };
+            nested_names(&a.value, parent, &mut v, 0);
         }
     }
     for e in &facts.config {
         v.push((e.value_span.start, e.value_span.end, e.key.clone()));
     }
     v
+}
+
+/// Names for the entries of object literals nested in a bound value: `parent.key`, list
+/// elements transparent (`messages=[{"content": [{"type": ...}]}]` binds
+/// `create.messages.content.type`).
+fn nested_names(value: &Value, parent: &str, out: &mut Vec<(usize, usize, String)>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match value {
+        Value::Object(items) => {
+            for i in items {
+                match &i.name {
+                    Some(n) => {
+                        let name = format!("{parent}.{n}");
+                        out.push((i.span.start, i.span.end, name.clone()));
+                        nested_names(&i.value, &name, out, depth + 1);
+                    }
+                    None => nested_names(&i.value, parent, out, depth + 1),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                nested_names(item, parent, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn name_for<'n>(names: &'n [(usize, usize, String)], span: &Span) -> Option<&'n str> {
@@ -848,4 +874,50 @@ pub fn shannon(s: &str) -> f64 {
 /// Compiles a regex that is known to be valid (used for built-in constants).
 pub fn re(s: &str) -> Regex {
     Regex::new(s).expect("valid built-in regex")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Arg;
+
+    fn arg(name: Option<&str>, value: Value, span: Span) -> Arg {
+        Arg {
+            name: name.map(str::to_string),
+            value,
+            span,
+        }
+    }
+
+    #[test]
+    fn nested_object_entries_bind_their_key_path() {
+        // create(messages=[{"content": [{"type": "image_url"}]}]) with made-up spans.
+        let part = Value::Object(vec![arg(
+            Some("type"),
+            Value::Str("image_url".into()),
+            40..51,
+        )]);
+        let msg = Value::Object(vec![arg(Some("content"), Value::Array(vec![part]), 30..60)]);
+        let mut f = Facts::new();
+        f.calls.push(Call {
+            callee: "client.create".into(),
+            qualified: "client.create".into(),
+            is_new: false,
+            args: vec![arg(Some("messages"), Value::Array(vec![msg]), 20..70)],
+            span: 0..71,
+            callee_span: 0..13,
+            scope: 0,
+            chained_into: None,
+            decorator: false,
+        });
+        let names = bound_names(&f);
+        assert_eq!(
+            name_for(&names, &(41..50)),
+            Some("client.create.messages.content.type")
+        );
+        assert_eq!(
+            name_for(&names, &(31..35)),
+            Some("client.create.messages.content")
+        );
+    }
 }
