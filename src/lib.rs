@@ -4,6 +4,7 @@
 //! The pipeline: args + config → settings → rule set → candidate files → per file in
 //! parallel: read → prefilter → parse → facts → match → suppress → sort → emit → exit code.
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
@@ -12,6 +13,7 @@ pub mod docs;
 pub mod emit;
 pub mod engine;
 pub mod facts;
+pub mod git;
 pub mod lang;
 pub mod rule;
 pub mod settings;
@@ -134,6 +136,24 @@ fn load_catalog() -> Result<Catalog, Failure> {
 fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitStatus, Failure> {
     match cli.command {
         Command::Check(args) => check(*args, out, err),
+        Command::Baseline(b) => {
+            let (paths, action) = match b {
+                cli::BaselineCommand::Write { paths, output } => {
+                    (paths, cli::BaselineAction::Write(output))
+                }
+                cli::BaselineCommand::Prune { file, paths } => {
+                    (paths, cli::BaselineAction::Prune(file))
+                }
+            };
+            let args = CheckArgs {
+                paths,
+                baseline_action: action,
+                format: "human".into(),
+                fail_on: "warning".into(),
+                ..CheckArgs::default()
+            };
+            check(args, out, err)
+        }
         Command::Rules(a) => {
             let catalog = load_catalog()?;
             if a.format == "json" {
@@ -247,11 +267,12 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         }
     }
     let cwd = std::env::current_dir()?;
-    let roots: Vec<PathBuf> = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+    let mut roots: Vec<PathBuf> = args.paths.clone();
+    if let Some(file) = &args.files_from {
+        roots.extend(git::files_from(file)?);
+    } else if roots.is_empty() {
+        roots.push(PathBuf::from("."));
+    }
     let walk_opts = discover::WalkOptions {
         include_vendored: args.include_vendored,
         follow_links: args.follow_links,
@@ -259,8 +280,12 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         exclude: None,
         force_exclude: args.force_exclude,
     };
-    let (candidates, walk_notes) = discover::walk(&roots, &walk_opts);
-    let inputs: Vec<Input> = candidates
+    let (candidates, walk_notes) = if args.staged {
+        (Vec::new(), Vec::new())
+    } else {
+        discover::walk(&roots, &walk_opts)
+    };
+    let mut inputs: Vec<Input> = candidates
         .into_iter()
         .map(|c| Input {
             display: display_path(&c.path, &cwd),
@@ -269,10 +294,45 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
             explicit: c.explicit,
         })
         .collect();
+    if args.staged {
+        inputs = git::staged_inputs(&args.paths, &cwd, args.include_vendored)?;
+    }
+    let changed = match &args.diff {
+        Some(r) => Some(git::changed_lines(r, &cwd)?),
+        None => None,
+    };
     let active = settings.active_rules(&catalog);
     let mut checker = Checker::new(&catalog, &settings, active);
     checker.gather_project(&inputs);
+    if let Some(c) = &changed {
+        inputs.retain(|i| c.touches(&i.display));
+    }
     let mut report = checker.run(&inputs, args.threads.unwrap_or_else(default_threads));
+    let checked = git::displays(&inputs);
+    if let Some(b) = &args.baseline {
+        let shown = display_path(b, &cwd);
+        baseline::apply(&mut report, b, &shown, &checked)?;
+    }
+    if let Some(c) = &changed {
+        c.retain(&mut report);
+    }
+    match &args.baseline_action {
+        cli::BaselineAction::None => {}
+        cli::BaselineAction::Write(path) => {
+            let n = baseline::write(path, &report)?;
+            writeln!(out, "wrote {n} baseline entries to {}", path.display())?;
+            return Ok(ExitStatus::Clean);
+        }
+        cli::BaselineAction::Prune(path) => {
+            let (removed, kept) = baseline::prune(path, &report, &checked)?;
+            writeln!(
+                out,
+                "removed {removed} stale baseline entries from {}; {kept} remain",
+                path.display()
+            )?;
+            return Ok(ExitStatus::Clean);
+        }
+    }
     for (path, message) in walk_notes {
         report.notes.push(diagnostic::Note {
             path: display_path(std::path::Path::new(&path), &cwd),

@@ -2,5 +2,7 @@
 
 mod cli;
 mod docs;
+mod git;
+mod precommit;
 mod rules;
 mod support;
