@@ -55,6 +55,9 @@ pub enum Command {
         #[arg(long, default_value = "phi-lint-rules")]
         dir: PathBuf,
     },
+    /// Record current findings in a baseline file, or prune entries that no longer match.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +81,34 @@ pub struct SuppressionsArgs {
     /// Output format: human or json.
     #[arg(long, short = 'f', default_value = "human")]
     pub format: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Write the current findings of PATHS to a baseline file (replacing it).
+    Write {
+        /// Files or folders to check (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// The baseline file to write.
+        #[arg(long, short = 'o', default_value = crate::baseline::DEFAULT_FILE)]
+        output: PathBuf,
+    },
+    /// Remove the entries of FILE that no longer match a finding in PATHS.
+    Prune {
+        /// The baseline file to prune in place.
+        file: PathBuf,
+        /// Files or folders to check (default: the current folder).
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// What a `check` run does with its report besides printing it (set by `baseline`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BaselineAction {
+    #[default]
+    None,
+    Write(PathBuf),
+    Prune(PathBuf),
 }
 
 #[derive(Debug, Args)]
@@ -160,4 +191,7 @@ pub struct CheckArgs {
     /// Report only findings not recorded in this baseline file.
     #[arg(long)]
     pub baseline: Option<PathBuf>,
+    /// Set by `phi-lint baseline write|prune`, never from the command line.
+    #[arg(skip)]
+    pub baseline_action: BaselineAction,
 }

@@ -4,6 +4,7 @@
 //! The pipeline: args + config → settings → rule set → candidate files → per file in
 //! parallel: read → prefilter → parse → facts → match → suppress → sort → emit → exit code.
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod docs;
 pub mod emit;
 pub mod engine;
 pub mod facts;
+pub mod git;
 pub mod lang;
 pub mod rule;
 pub mod settings;
@@ -175,6 +177,24 @@ fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitSta
             writeln!(out, "{}", rule_schema())?;
             Ok(ExitStatus::Clean)
         }
+        Command::Baseline(b) => {
+            let (paths, action) = match b {
+                cli::BaselineCommand::Write { paths, output } => {
+                    (paths, cli::BaselineAction::Write(output))
+                }
+                cli::BaselineCommand::Prune { file, paths } => {
+                    (paths, cli::BaselineAction::Prune(file))
+                }
+            };
+            let args = CheckArgs {
+                paths,
+                baseline_action: action,
+                format: "human".into(),
+                fail_on: "warning".into(),
+                ..CheckArgs::default()
+            };
+            check(args, out, err)
+        }
         Command::NewRule { id, name, dir } => {
             let catalog = load_catalog()?;
             let written = scaffold::new_rule(&catalog, &id, &name, &dir).map_err(Failure)?;
@@ -283,11 +303,12 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         .parse()
         .map_err(|e: emit::UnknownFormat| Failure(e.to_string()))?;
     let cwd = std::env::current_dir()?;
-    let roots: Vec<PathBuf> = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+    let mut roots: Vec<PathBuf> = args.paths.clone();
+    if let Some(file) = &args.files_from {
+        roots.extend(git::files_from(file)?);
+    } else if roots.is_empty() {
+        roots.push(PathBuf::from("."));
+    }
     let walk_opts = discover::WalkOptions {
         include_vendored: args.include_vendored,
         follow_links: args.follow_links,
@@ -295,7 +316,34 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         exclude: None,
         force_exclude: args.force_exclude,
     };
-    let (candidates, walk_notes) = discover::walk(&roots, &walk_opts);
+    let (candidates, walk_notes) = if args.staged {
+        (Vec::new(), Vec::new())
+    } else {
+        discover::walk(&roots, &walk_opts)
+    };
+    // `--staged` checks the index blobs of staged files, not the work tree.
+    let mut staged_content: std::collections::HashMap<PathBuf, (String, Vec<u8>)> =
+        std::collections::HashMap::new();
+    let candidates = if args.staged {
+        let staged = git::staged_inputs(&args.paths, &cwd, args.include_vendored)?;
+        let mut c = Vec::new();
+        for i in staged {
+            c.push(discover::Candidate {
+                path: i.path.clone(),
+                explicit: true,
+            });
+            if let Some(content) = i.content {
+                staged_content.insert(i.path, (i.display, content));
+            }
+        }
+        c
+    } else {
+        candidates
+    };
+    let changed = match &args.diff {
+        Some(r) => Some(git::changed_lines(r, &cwd)?),
+        None => None,
+    };
     let overrides = config::Overrides {
         select: args.select.clone(),
         extend_select: args.extend_select.clone(),
@@ -334,8 +382,9 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
     let threads = args.threads.unwrap_or_else(default_threads);
     let mut report = diagnostic::Report::default();
     let mut rule_infos = std::collections::BTreeMap::new();
+    let mut checked = std::collections::HashSet::new();
     for (settings, candidates) in &plan.groups {
-        let inputs: Vec<Input> = candidates
+        let mut inputs: Vec<Input> = candidates
             .iter()
             .filter(|c| (c.explicit && !args.force_exclude) || !settings.excludes(&c.abs))
             .map(|c| Input {
@@ -350,8 +399,18 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
             .map(|c| (display_path(&c.path, &cwd), c.abs.clone()))
             .collect();
         let active = settings.active_rules(catalog);
+        for i in &mut inputs {
+            if let Some((display, content)) = staged_content.remove(&i.path) {
+                i.display = display;
+                i.content = Some(content);
+            }
+        }
         let mut checker = Checker::new(catalog, settings, active);
         checker.gather_project(&inputs);
+        if let Some(c) = &changed {
+            inputs.retain(|i| c.touches(&i.display));
+        }
+        checked.extend(git::displays(&inputs));
         let mut part = checker.run(&inputs, threads);
         for f in &mut part.findings {
             if f.suppressed.is_some() {
@@ -386,6 +445,30 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
             b.end_column,
         ))
     });
+    if let Some(b) = &args.baseline {
+        let shown = display_path(b, &cwd);
+        baseline::apply(&mut report, b, &shown, &checked)?;
+    }
+    if let Some(c) = &changed {
+        c.retain(&mut report);
+    }
+    match &args.baseline_action {
+        cli::BaselineAction::None => {}
+        cli::BaselineAction::Write(path) => {
+            let n = baseline::write(path, &report)?;
+            writeln!(out, "wrote {n} baseline entries to {}", path.display())?;
+            return Ok(ExitStatus::Clean);
+        }
+        cli::BaselineAction::Prune(path) => {
+            let (removed, kept) = baseline::prune(path, &report, &checked)?;
+            writeln!(
+                out,
+                "removed {removed} stale baseline entries from {}; {kept} remain",
+                path.display()
+            )?;
+            return Ok(ExitStatus::Clean);
+        }
+    }
     for (path, message) in walk_notes {
         report.notes.push(diagnostic::Note {
             path: display_path(std::path::Path::new(&path), &cwd),

@@ -3,6 +3,8 @@
 mod cli;
 mod config;
 mod docs;
+mod git;
+mod precommit;
 mod rules;
 mod support;
 mod suppress;
