@@ -486,6 +486,12 @@ fn lookup<'f>(
 /// dotted through nested objects) or by position.
 pub fn find_arg<'c>(call: &'c Call, names: &[String], pos: Option<usize>) -> Option<&'c Arg> {
     for name in names {
+        // Folded builder chains name further arguments `method.1` / `method.param`.
+        if name.contains('.') {
+            if let Some(a) = call.args.iter().find(|a| a.name.as_deref() == Some(name)) {
+                return Some(a);
+            }
+        }
         let mut parts = name.split('.');
         let first = parts.next().unwrap_or("");
         let rest: Vec<&str> = parts.collect();
@@ -754,4 +760,55 @@ pub fn shannon(s: &str) -> f64 {
 /// Compiles a regex that is known to be valid (used for built-in constants).
 pub fn re(s: &str) -> Regex {
     Regex::new(s).expect("valid built-in regex")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arg(name: Option<&str>, value: Value) -> Arg {
+        Arg {
+            name: name.map(String::from),
+            value,
+            span: 0..0,
+        }
+    }
+
+    #[test]
+    fn dotted_names_find_folded_chain_arguments_and_object_members() {
+        let call = Call {
+            callee: "Kernel.CreateBuilder".into(),
+            qualified: "Kernel.CreateBuilder".into(),
+            is_new: false,
+            args: vec![
+                arg(
+                    Some("AddAzureOpenAIChatCompletion"),
+                    Value::Str("dep".into()),
+                ),
+                arg(
+                    Some("AddAzureOpenAIChatCompletion.apiVersion"),
+                    Value::Str("2024-10-21".into()),
+                ),
+                arg(
+                    None,
+                    Value::Object(vec![arg(
+                        Some("configuration"),
+                        Value::Object(vec![arg(Some("baseURL"), Value::Null)]),
+                    )]),
+                ),
+            ],
+            span: 0..0,
+            callee_span: 0..0,
+            scope: 0,
+            chained_into: None,
+            decorator: false,
+        };
+        let found = |n: &str| find_arg(&call, &[n.to_string()], None).map(|a| a.value.clone());
+        assert_eq!(
+            found("AddAzureOpenAIChatCompletion.apiVersion"),
+            Some(Value::Str("2024-10-21".into()))
+        );
+        assert_eq!(found("configuration.baseURL"), Some(Value::Null));
+        assert_eq!(found("AddAzureOpenAIChatCompletion.1"), None);
+    }
 }
