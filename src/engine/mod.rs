@@ -30,6 +30,10 @@ pub struct Envelope {
     pub covered_vendors: Vec<String>,
     pub allowed_hosts: Vec<String>,
     pub approved_providers: Vec<String>,
+    /// Azure OpenAI API versions the organisation has approved (for PHI301 checks).
+    pub approved_api_versions: Vec<String>,
+    /// Azure regions inside the organisation's data-residency policy.
+    pub allowed_regions: Vec<String>,
 }
 
 impl Envelope {
@@ -369,6 +373,8 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
             }
         }
         Matcher::Flow { sinks } => flow::run(ri, rule, m, sinks, ctx, hits),
+        // Suppression findings come from `suppress::apply`.
+        Matcher::Suppression => {}
     }
 }
 
