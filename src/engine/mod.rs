@@ -492,6 +492,12 @@ fn lookup<'f>(
 /// dotted through nested objects) or by position.
 pub fn find_arg<'c>(call: &'c Call, names: &[String], pos: Option<usize>) -> Option<&'c Arg> {
     for name in names {
+        // Folded builder chains name further arguments `method.1` / `method.param`.
+        if name.contains('.') {
+            if let Some(a) = call.args.iter().find(|a| a.name.as_deref() == Some(name)) {
+                return Some(a);
+            }
+        }
         let mut parts = name.split('.');
         let first = parts.next().unwrap_or("");
         let rest: Vec<&str> = parts.collect();
@@ -919,5 +925,47 @@ mod tests {
             name_for(&names, &(31..35)),
             Some("client.create.messages.content")
         );
+    }
+
+    #[test]
+    fn dotted_names_find_folded_chain_arguments_and_object_members() {
+        let call = Call {
+            callee: "Kernel.CreateBuilder".into(),
+            qualified: "Kernel.CreateBuilder".into(),
+            is_new: false,
+            args: vec![
+                arg(
+                    Some("AddAzureOpenAIChatCompletion"),
+                    Value::Str("dep".into()),
+                    0..0,
+                ),
+                arg(
+                    Some("AddAzureOpenAIChatCompletion.apiVersion"),
+                    Value::Str("2024-10-21".into()),
+                    0..0,
+                ),
+                arg(
+                    None,
+                    Value::Object(vec![arg(
+                        Some("configuration"),
+                        Value::Object(vec![arg(Some("baseURL"), Value::Null, 0..0)]),
+                        0..0,
+                    )]),
+                    0..0,
+                ),
+            ],
+            span: 0..0,
+            callee_span: 0..0,
+            scope: 0,
+            chained_into: None,
+            decorator: false,
+        };
+        let found = |n: &str| find_arg(&call, &[n.to_string()], None).map(|a| a.value.clone());
+        assert_eq!(
+            found("AddAzureOpenAIChatCompletion.apiVersion"),
+            Some(Value::Str("2024-10-21".into()))
+        );
+        assert_eq!(found("configuration.baseURL"), Some(Value::Null));
+        assert_eq!(found("AddAzureOpenAIChatCompletion.1"), None);
     }
 }
