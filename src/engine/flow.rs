@@ -26,8 +26,9 @@ struct Taint<'a> {
 
 impl<'a> Taint<'a> {
     fn content_free(&self, name: &str) -> bool {
+        // The root counts too: a context or cancellation token passed first to an LLM call
+        // (`ctx`) is not content.
         name.split(['.', '[', ']', '(', ')'])
-            .skip(1)
             .any(|seg| self.ctx.knowledge.content_free.iter().any(|c| c == seg))
     }
 
