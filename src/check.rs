@@ -37,6 +37,8 @@ pub struct Input {
 struct FileResult {
     findings: Vec<Finding>,
     notes: Vec<Note>,
+    /// Project variables this file sets (only when asked for).
+    env: Vec<String>,
 }
 
 /// Checks inputs with the given rules and settings.
@@ -46,6 +48,9 @@ pub struct Checker<'a> {
     pub active: Vec<usize>,
     pub project: Project,
     prefilter: Prefilter,
+    /// Variables an active rule asks about (`unless-project-sets`) still to be gathered
+    /// while the config files are checked (see [`Checker::gather_project`]).
+    deferred: Vec<String>,
 }
 
 /// Lines longer than this in a JS file mark it as minified.
@@ -53,24 +58,26 @@ const MINIFIED_LINE: usize = 5_000;
 
 impl<'a> Checker<'a> {
     pub fn new(catalog: &'a Catalog, settings: &'a Settings, active: Vec<usize>) -> Checker<'a> {
-        let keywords: Vec<Vec<String>> = active
+        let keywords: Vec<(Vec<String>, Vec<String>)> = active
             .iter()
-            .map(|&i| catalog.rules[i].keywords.clone())
+            .map(|&i| {
+                let r = &catalog.rules[i];
+                (r.keywords.clone(), r.keywords_also.clone())
+            })
             .collect();
         Checker {
             catalog,
             settings,
-            prefilter: Prefilter::new(&keywords),
+            prefilter: Prefilter::with_groups(&keywords),
             active,
             project: Project::default(),
+            deferred: Vec::new(),
         }
     }
 
-    /// Collects project context (variables set in config and env files) from the inputs,
-    /// when an active rule asks for it.
-    pub fn gather_project(&mut self, inputs: &[Input]) {
-        let wanted: Vec<String> = self
-            .active
+    /// The variables active rules ask about with `unless-project-sets`.
+    fn wanted(&self) -> Vec<String> {
+        self.active
             .iter()
             .flat_map(|&i| {
                 self.catalog.rules[i]
@@ -78,8 +85,28 @@ impl<'a> Checker<'a> {
                     .iter()
                     .flat_map(|m| m.unless_project_sets.clone())
             })
-            .collect();
+            .collect()
+    }
+
+    /// Collects project context (variables set in config and env files) from the inputs,
+    /// when an active rule asks for it.
+    ///
+    /// When no config-file match depends on that context, and `run` will see the same inputs
+    /// (`all_checked`), the work is deferred: `run` checks the config files first and reads
+    /// the variables from the same read and parse, then checks the code files. Otherwise the
+    /// config files are read here.
+    pub fn gather_project(&mut self, inputs: &[Input], all_checked: bool) {
+        let wanted = self.wanted();
         if wanted.is_empty() {
+            return;
+        }
+        let config_depends = self.active.iter().any(|&i| {
+            self.catalog.rules[i].matches.iter().any(|m| {
+                !m.unless_project_sets.is_empty() && m.languages.iter().any(|l| !l.is_code())
+            })
+        });
+        if all_checked && !config_depends {
+            self.deferred = wanted;
             return;
         }
         for input in inputs {
@@ -96,64 +123,29 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let text = source::decode(&bytes).text;
-            if !wanted.iter().any(|w| text.contains(w.as_str())) {
-                continue;
-            }
-            let facts = match catch_unwind(AssertUnwindSafe(|| lang::extract(lang, &text))) {
-                Ok(f) => f,
-                Err(_) => continue,
-            };
-            for e in &facts.config {
-                let name = e.key.rsplit('.').next().unwrap_or(&e.key);
-                if wanted.iter().any(|w| w == name || *w == e.key) {
-                    let empty =
-                        matches!(&e.value, crate::facts::Value::Str(s) if s.trim().is_empty());
-                    if !empty {
-                        self.project.env_set.insert(name.to_string());
-                    }
-                }
-            }
+            collect_env(&wanted, lang, &text, None, &mut self.project.env_set);
         }
     }
 
     /// Checks every input on `threads` workers.
     pub fn run(&self, inputs: &[Input], threads: usize) -> Report {
-        let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(inputs.len()));
-        let threads = threads.clamp(1, 64).min(inputs.len().max(1));
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                let builder = std::thread::Builder::new().stack_size(256 * 1024 * 1024);
-                let next = &next;
-                let results = &results;
-                builder
-                    .spawn_scoped(s, move || {
-                        let mut local = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            if i >= inputs.len() {
-                                break;
-                            }
-                            let input = &inputs[i];
-                            let r = catch_unwind(AssertUnwindSafe(|| self.check_one(input))).unwrap_or_else(|p| {
-                                let what = p
-                                    .downcast_ref::<&str>()
-                                    .map(|s| s.to_string())
-                                    .or_else(|| p.downcast_ref::<String>().cloned())
-                                    .unwrap_or_else(|| "panic".into());
-                                FileResult {
-                                    findings: vec![],
-                                    notes: vec![Note { path: input.display.clone(), message: format!("internal-error: phi-lint failed on this file ({what}); please report it"), internal: true }],
-                                }
-                            });
-                            local.push((i, r));
-                        }
-                        results.lock().unwrap().append(&mut local);
-                    })
-                    .expect("spawn worker thread");
+        let mut all = if self.deferred.is_empty() {
+            let order: Vec<usize> = (0..inputs.len()).collect();
+            self.run_pool(inputs, &order, threads, &self.project, None)
+        } else {
+            // Config files first: their checks do not depend on the project context, and
+            // they supply it for the code files.
+            let (config, code): (Vec<usize>, Vec<usize>) = (0..inputs.len())
+                .partition(|&i| lang::detect(&inputs[i].path).is_some_and(|l| !l.is_code()));
+            let mut first = self.run_pool(inputs, &config, threads, &self.project, Some(&self.deferred));
+            let mut project = self.project.clone();
+            for (_, r) in &mut first {
+                project.env_set.extend(r.env.drain(..));
             }
-        });
-        let mut all = results.into_inner().unwrap();
+            let second = self.run_pool(inputs, &code, threads, &project, None);
+            first.extend(second);
+            first
+        };
         all.sort_by_key(|(i, _)| *i);
         let mut report = Report {
             files_scanned: inputs.len(),
@@ -182,7 +174,56 @@ impl<'a> Checker<'a> {
         report
     }
 
-    fn check_one(&self, input: &Input) -> FileResult {
+    /// Checks `inputs[i]` for each `i` in `order` on `threads` workers, with `project` as
+    /// the project context; `env` asks for the variables of that list set in each file.
+    fn run_pool(
+        &self,
+        inputs: &[Input],
+        order: &[usize],
+        threads: usize,
+        project: &Project,
+        env: Option<&[String]>,
+    ) -> Vec<(usize, FileResult)> {
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(order.len()));
+        let threads = threads.clamp(1, 64).min(order.len().max(1));
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                let builder = std::thread::Builder::new().stack_size(256 * 1024 * 1024);
+                let next = &next;
+                let results = &results;
+                builder
+                    .spawn_scoped(s, move || {
+                        let mut local = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, Ordering::Relaxed);
+                            if k >= order.len() {
+                                break;
+                            }
+                            let i = order[k];
+                            let input = &inputs[i];
+                            let r = catch_unwind(AssertUnwindSafe(|| self.check_one(input, project, env))).unwrap_or_else(|p| {
+                                let what = p
+                                    .downcast_ref::<&str>()
+                                    .map(|s| s.to_string())
+                                    .or_else(|| p.downcast_ref::<String>().cloned())
+                                    .unwrap_or_else(|| "panic".into());
+                                FileResult {
+                                    notes: vec![Note { path: input.display.clone(), message: format!("internal-error: phi-lint failed on this file ({what}); please report it"), internal: true }],
+                                    ..FileResult::default()
+                                }
+                            });
+                            local.push((i, r));
+                        }
+                        results.lock().unwrap().append(&mut local);
+                    })
+                    .expect("spawn worker thread");
+            }
+        });
+        results.into_inner().unwrap()
+    }
+
+    fn check_one(&self, input: &Input, project: &Project, env: Option<&[String]>) -> FileResult {
         let mut out = FileResult::default();
         let note = |out: &mut FileResult, m: String| {
             out.notes.push(Note {
@@ -194,32 +235,26 @@ impl<'a> Checker<'a> {
         let Some(lang) = lang::detect(&input.path) else {
             return out;
         };
-        if input.content.is_none() {
-            match std::fs::metadata(&input.path) {
-                Ok(m) if m.len() > self.settings.max_filesize => {
+        // One open, one fstat and one read per file; the size limit is checked before reading.
+        let bytes = match &input.content {
+            Some(c) => c.clone(),
+            None => match read_limited(&input.path, self.settings.max_filesize) {
+                Ok(Ok(b)) => b,
+                Ok(Err(len)) => {
                     note(
                         &mut out,
                         format!(
-                            "skipped: {} bytes is over the {}-byte limit (--max-filesize)",
-                            m.len(),
+                            "skipped: {len} bytes is over the {}-byte limit (--max-filesize)",
                             self.settings.max_filesize
                         ),
                     );
                     return out;
                 }
-                Ok(_) => {}
                 Err(e) => {
                     note(&mut out, format!("skipped: cannot read: {e}"));
                     return out;
                 }
-            }
-        }
-        let bytes = match read(input) {
-            Ok(b) => b,
-            Err(e) => {
-                note(&mut out, format!("skipped: cannot read: {e}"));
-                return out;
-            }
+            },
         };
         if bytes.len() as u64 > self.settings.max_filesize {
             note(
@@ -267,6 +302,21 @@ impl<'a> Checker<'a> {
                 langs.contains(&lang) || (lang == Lang::Notebook && langs.contains(&Lang::Python))
             })
             .collect();
+        let env = env.filter(|_| !lang.is_code());
+        let wants_env = |b: &[u8]| {
+            env.is_some_and(|w| w.iter().any(|v| contains(b, v.as_bytes())))
+        };
+        // Nothing to do for most files: no rule survived the prefilter, no suppression comment
+        // and no project variable; decode (a copy of the file) only to report a bad encoding.
+        if rules.is_empty()
+            && !contains(&bytes, b"phi-lint:")
+            && std::str::from_utf8(&bytes).is_ok()
+            && !bytes.starts_with(&[0xFF, 0xFE])
+            && !bytes.starts_with(&[0xFE, 0xFF])
+            && !wants_env(&bytes)
+        {
+            return out;
+        }
         let decoded = source::decode(&bytes);
         if let Some(n) = decoded.note {
             note(&mut out, n);
@@ -274,9 +324,15 @@ impl<'a> Checker<'a> {
         let text = decoded.text;
         let needs_suppress_scan = text.contains("phi-lint:");
         if rules.is_empty() && !needs_suppress_scan {
+            if let Some(w) = env {
+                collect_env(w, lang, &text, None, &mut out.env);
+            }
             return out;
         }
         let facts = lang::extract(lang, &text);
+        if let Some(w) = env {
+            collect_env(w, lang, &text, Some(&facts), &mut out.env);
+        }
         for n in &facts.notes {
             note(&mut out, n.clone());
         }
@@ -285,7 +341,7 @@ impl<'a> Checker<'a> {
             lang,
             text: &text,
             facts: &facts,
-            project: &self.project,
+            project,
             envelope: &self.settings.envelope,
             knowledge: &self.catalog.knowledge,
         };
@@ -376,6 +432,58 @@ fn read(input: &Input) -> std::io::Result<Vec<u8>> {
     match &input.content {
         Some(c) => Ok(c.clone()),
         None => std::fs::read(&input.path),
+    }
+}
+
+/// Reads a file with one open, one `fstat` and one read (plus the end-of-file read); a file
+/// over `limit` bytes is not read and comes back as `Err(len)`.
+fn read_limited(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    if len > limit {
+        return Ok(Err(len));
+    }
+    let mut buf = Vec::with_capacity(len as usize + 1);
+    f.read_to_end(&mut buf)?;
+    Ok(Ok(buf))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(hay, needle).is_some()
+}
+
+/// Adds to `out` the variables of `wanted` that a config file sets to a non-empty value.
+/// `facts` are the file's facts when already extracted.
+fn collect_env(
+    wanted: &[String],
+    lang: Lang,
+    text: &str,
+    facts: Option<&crate::facts::Facts>,
+    out: &mut impl Extend<String>,
+) {
+    if !wanted.iter().any(|w| text.contains(w.as_str())) {
+        return;
+    }
+    let owned;
+    let facts = match facts {
+        Some(f) => f,
+        None => match catch_unwind(AssertUnwindSafe(|| lang::extract(lang, text))) {
+            Ok(f) => {
+                owned = f;
+                &owned
+            }
+            Err(_) => return,
+        },
+    };
+    for e in &facts.config {
+        let name = e.key.rsplit('.').next().unwrap_or(&e.key);
+        if wanted.iter().any(|w| w == name || *w == e.key) {
+            let empty = matches!(&e.value, crate::facts::Value::Str(s) if s.trim().is_empty());
+            if !empty {
+                out.extend(std::iter::once(name.to_string()));
+            }
+        }
     }
 }
 

@@ -406,7 +406,7 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
             }
         }
         let mut checker = Checker::new(catalog, settings, active);
-        checker.gather_project(&inputs);
+        checker.gather_project(&inputs, changed.is_none());
         if let Some(c) = &changed {
             inputs.retain(|i| c.touches(&i.display));
         }

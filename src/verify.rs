@@ -103,7 +103,7 @@ pub fn run(catalog: &Catalog, roots: &[PathBuf]) -> Summary {
         })
         .collect();
     // Project context per fixture folder would couple fixtures; each file stands alone.
-    checker.gather_project(&[]);
+    checker.gather_project(&[], false);
     let report = checker.run(
         &inputs,
         std::thread::available_parallelism()

@@ -182,6 +182,8 @@ pub struct Rule {
     pub info: RuleInfo,
     pub languages: Vec<Lang>,
     pub keywords: Vec<String>,
+    /// A second group of which one keyword must also occur (empty: no second condition).
+    pub keywords_also: Vec<String>,
     pub message: String,
     pub matches: Vec<Match>,
     /// The file the rule came from (for error messages and `phi-lint rule`).
@@ -404,6 +406,7 @@ pub fn compile(
         info,
         languages: langs,
         keywords: spec.keywords.clone(),
+        keywords_also: spec.keywords_also.clone(),
         message: spec.message.clone(),
         matches,
         source: path.to_string(),
@@ -746,6 +749,50 @@ impl Catalog {
 
 #[cfg(test)]
 mod tests {
+
+    /// `keywords-also` may only skip files a rule cannot match: every LLM-call glob (for flow
+    /// matches) and every callee glob (for call matches) must have a name segment containing
+    /// one of the rule's second-group keywords, since a matching call spells that segment in
+    /// the file (at the call or in the import that names it).
+    #[test]
+    fn keywords_also_cover_every_match() {
+        let (_, ktext) = BUILTIN
+            .iter()
+            .find(|(p, _)| p.ends_with("knowledge.toml"))
+            .unwrap();
+        let k: KnowledgeSpec = toml::from_str(ktext).unwrap();
+        let mut checked = 0;
+        for (path, text) in BUILTIN {
+            if path.ends_with("knowledge.toml") {
+                continue;
+            }
+            let spec: RuleSpec = toml::from_str(text).unwrap();
+            if spec.keywords_also.is_empty() {
+                continue;
+            }
+            let also: Vec<String> = spec
+                .keywords_also
+                .iter()
+                .map(|w| w.to_ascii_lowercase())
+                .collect();
+            for m in &spec.matches {
+                let globs = match m.kind.as_str() {
+                    "flow" => &k.flow.llm_calls,
+                    "call" => &m.callee,
+                    other => panic!("{path}: keywords-also with a `{other}` match"),
+                };
+                for g in globs {
+                    let covered = g
+                        .split(['.', '*', '/'])
+                        .map(|s| s.to_ascii_lowercase())
+                        .any(|s| also.iter().any(|w| s.contains(w.as_str())));
+                    assert!(covered, "{path}: no keywords-also keyword for `{g}`");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 0);
+    }
     use super::*;
 
     #[test]

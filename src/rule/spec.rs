@@ -24,6 +24,11 @@ pub struct RuleSpec {
     pub languages: Vec<String>,
     /// Words of which at least one must occur in a file before the rule runs on it.
     pub keywords: Vec<String>,
+    /// A second keyword group: when given, one of these must also occur in a file before the
+    /// rule runs on it (for rules whose generic `keywords` need a second, specific cue, such
+    /// as an LLM call for the flow rules).
+    #[serde(default)]
+    pub keywords_also: Vec<String>,
     /// Default message; may use `{callee}`, `{value}`, `{arg}`, `{provider}`, `{vendor}`, `{key}`.
     pub message: String,
     pub help: String,
