@@ -76,7 +76,7 @@ impl<'a> Checker<'a> {
                 self.catalog.rules[i]
                     .matches
                     .iter()
-                    .flat_map(|m| m.unless_project_sets.clone())
+                    .flat_map(|m| m.unless_project_sets.iter().map(|(n, _)| n.clone()))
             })
             .collect();
         if wanted.is_empty() {
@@ -110,6 +110,13 @@ impl<'a> Checker<'a> {
                         matches!(&e.value, crate::facts::Value::Str(s) if s.trim().is_empty());
                     if !empty {
                         self.project.env_set.insert(name.to_string());
+                        if let Some(v) = engine::value_text(&facts, &e.value, 0) {
+                            self.project
+                                .env_values
+                                .entry(name.to_string())
+                                .or_default()
+                                .push(v);
+                        }
                     }
                 }
             }

@@ -9,7 +9,7 @@
 pub mod flow;
 pub mod prefilter;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
 
@@ -22,6 +22,8 @@ use crate::rule::{AttrCond, Catalog, Cond, Is, Knowledge, Match, Matcher, Report
 pub struct Project {
     /// Variables set to a non-empty value in the project's config and env files.
     pub env_set: HashSet<String>,
+    /// The values those variables are set to (every file that sets one).
+    pub env_values: HashMap<String, Vec<String>>,
 }
 
 /// The envelope: what the organisation's contracts cover (from the config).
@@ -144,10 +146,15 @@ fn file_conditions(m: &Match, ctx: &FileCtx) -> bool {
     if m.unless_text.as_ref().is_some_and(|r| r.is_match(ctx.text)) {
         return false;
     }
-    if m.unless_project_sets
-        .iter()
-        .any(|v| ctx.project.env_set.contains(v))
-    {
+    if m.unless_project_sets.iter().any(|(v, re)| match re {
+        None => ctx.project.env_set.contains(v),
+        // Every place that sets it must agree: one `true` elsewhere keeps the finding.
+        Some(re) => ctx
+            .project
+            .env_values
+            .get(v)
+            .is_some_and(|vals| !vals.is_empty() && vals.iter().all(|t| re.is_match(t.trim()))),
+    }) {
         return false;
     }
     true
@@ -300,6 +307,7 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
         Matcher::Config {
             key,
             value,
+            not,
             unless_entry,
         } => {
             let entries = &ctx.facts.config;
@@ -321,6 +329,9 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
                         continue;
                     }
                 }
+                if not.iter().any(|r| r.is_match(&text)) {
+                    continue;
+                }
                 let span = if e.value_span.is_empty() {
                     e.key_span.clone()
                 } else {
@@ -338,13 +349,16 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
         Matcher::Block {
             kinds,
             where_attr,
+            unless_attr,
             attr,
         } => {
             for (bi, block) in ctx.facts.blocks.iter().enumerate() {
                 if block.existing || !kinds.iter().any(|k| k.eq_ignore_ascii_case(&block.kind)) {
                     continue;
                 }
-                if !where_attr.iter().all(|a| attr_state(ctx, bi, a).is_some()) {
+                if !where_attr.iter().all(|a| attr_state(ctx, bi, a).is_some())
+                    || unless_attr.iter().any(|a| attr_state(ctx, bi, a).is_some())
+                {
                     continue;
                 }
                 if let Some((span, shown)) = attr_state(ctx, bi, attr) {
@@ -383,9 +397,12 @@ fn attr_state(ctx: &FileCtx, block: usize, a: &AttrCond) -> Option<(Option<Span>
         None => a.absent.then(|| (None, "absent".to_string())),
         Some(e) => {
             let text = value_text(ctx.facts, &e.value, 0)?;
-            a.values
-                .iter()
-                .any(|r| r.is_match(&text))
+            // `not:` judges only what is known: a literal, directly or through assignments.
+            let literal = matches!(resolve(ctx.facts, &e.value, 0, usize::MAX).0, Value::Str(_));
+            let negated = literal
+                && !a.not_values.is_empty()
+                && !a.not_values.iter().any(|r| r.is_match(&text));
+            (negated || a.values.iter().any(|r| r.is_match(&text)))
                 .then(|| (Some(e.value_span.clone()), text))
         }
     }

@@ -100,6 +100,8 @@ pub struct AttrCond {
     pub keys: Vec<String>,
     pub absent: bool,
     pub values: Vec<Regex>,
+    /// `not:` atoms: a literal value matching none of these satisfies the condition.
+    pub not_values: Vec<Regex>,
 }
 
 #[derive(Clone, Debug)]
@@ -136,11 +138,13 @@ pub enum Matcher {
     Config {
         key: Regex,
         value: Option<Regex>,
+        not: Vec<Regex>,
         unless_entry: Vec<(Regex, Regex)>,
     },
     Block {
         kinds: Vec<String>,
         where_attr: Vec<AttrCond>,
+        unless_attr: Vec<AttrCond>,
         attr: AttrCond,
     },
     Flow {
@@ -166,7 +170,8 @@ pub struct Match {
     pub provider: Option<String>,
     pub if_imports: Glob,
     pub unless_assigned: Vec<(Glob, Regex)>,
-    pub unless_project_sets: Vec<String>,
+    /// Variable names, each with an optional regex its project value must match.
+    pub unless_project_sets: Vec<(String, Option<Regex>)>,
     pub if_calls: Glob,
     pub unless_text: Option<Regex>,
     pub paths: Option<globset::GlobSet>,
@@ -440,10 +445,13 @@ fn compile_is(
 
 fn compile_attr(path: &str, text: &str, a: &spec::AttrCondSpec) -> Result<AttrCond, LoadError> {
     let mut values = Vec::new();
+    let mut not_values = Vec::new();
     let mut absent = false;
     for v in &a.is {
         if v == "absent" {
             absent = true;
+        } else if let Some(re) = v.strip_prefix("not:") {
+            not_values.push(regex(path, text, re)?);
         } else if let Some(re) = v.strip_prefix("re:") {
             values.push(regex(path, text, re)?);
         } else {
@@ -454,6 +462,7 @@ fn compile_attr(path: &str, text: &str, a: &spec::AttrCondSpec) -> Result<AttrCo
         keys: a.key.clone(),
         absent,
         values,
+        not_values,
     })
 }
 
@@ -590,6 +599,11 @@ fn compile_match(
                     .as_deref()
                     .map(|r| regex(path, text, r))
                     .transpose()?,
+                not: m
+                    .not_pattern
+                    .iter()
+                    .map(|r| regex(path, text, r))
+                    .collect::<Result<_, _>>()?,
                 unless_entry: m
                     .unless_entry
                     .iter()
@@ -610,6 +624,11 @@ fn compile_match(
                 kinds: m.block.clone(),
                 where_attr: m
                     .where_attr
+                    .iter()
+                    .map(|a| compile_attr(path, text, a))
+                    .collect::<Result<_, _>>()?,
+                unless_attr: m
+                    .unless_attr
                     .iter()
                     .map(|a| compile_attr(path, text, a))
                     .collect::<Result<_, _>>()?,
@@ -672,7 +691,17 @@ fn compile_match(
             .iter()
             .map(|a| Ok((glob(path, text, &a.target)?, regex(path, text, &a.value)?)))
             .collect::<Result<_, LoadError>>()?,
-        unless_project_sets: m.unless_project_sets.clone(),
+        unless_project_sets: m
+            .unless_project_sets
+            .iter()
+            .map(|v| match v.split_once('=') {
+                Some((name, re)) => Ok((
+                    name.trim().to_string(),
+                    Some(regex(path, text, &format!("(?i)^(?:{re})$"))?),
+                )),
+                None => Ok((v.clone(), None)),
+            })
+            .collect::<Result<_, LoadError>>()?,
         if_calls: glob(path, text, &m.if_calls)?,
         unless_text: m
             .unless_text

@@ -80,7 +80,8 @@ pub struct MatchSpec {
     /// The match does not apply when the file assigns one of these targets a value matching.
     #[serde(default)]
     pub unless_assigned: Vec<AssignCondSpec>,
-    /// The match does not apply when one of these variables is set in the project's config files.
+    /// The match does not apply when one of these variables is set in the project's config files;
+    /// `NAME=REGEX` requires the value to match REGEX (case-insensitive) as well.
     #[serde(default)]
     pub unless_project_sets: Vec<String>,
     /// The match applies only when the file (or, for config, the project) has a call matching.
@@ -97,7 +98,8 @@ pub struct MatchSpec {
     // --- kind = "string"
     /// Regex over string literal values; a capture group named `hit` narrows the span.
     pub pattern: Option<String>,
-    /// Regexes: the string is not reported when its value matches one.
+    /// Regexes: the string (for `config`: the entry's value) is not reported when its value
+    /// matches one.
     #[serde(default)]
     pub not_pattern: Vec<String>,
     /// Where strings are taken from: `code`, `config` (default both).
@@ -129,6 +131,9 @@ pub struct MatchSpec {
     pub where_attr: Vec<AttrCondSpec>,
     /// The attribute whose state is reported.
     pub attr: Option<AttrCondSpec>,
+    /// Attribute conditions that spare the block (none may hold).
+    #[serde(default)]
+    pub unless_attr: Vec<AttrCondSpec>,
 
     // --- kind = "flow"
     #[serde(default)]
@@ -169,7 +174,9 @@ pub struct EntryCondSpec {
 pub struct AttrCondSpec {
     /// Relative key paths (any of).
     pub key: Vec<String>,
-    /// Any of: `absent`, or a regex over the resolved value text (prefix `re:`), or a literal.
+    /// Any of: `absent`, or a regex over the resolved value text (prefix `re:`), or a literal,
+    /// or `not:REGEX`: a literal value (after resolution) that does not match REGEX. References
+    /// that cannot be resolved to a literal never satisfy `not:`.
     pub is: Vec<String>,
 }
 
