@@ -10,7 +10,9 @@ pub const TABLE_END: &str = "<!-- rules-table:end -->";
 
 /// The README rule table (Markdown).
 pub fn rules_table(catalog: &Catalog) -> String {
-    let mut s = String::from("| id | name | severity | languages and formats | finds |\n|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "| id | name | severity | languages and formats | finds |\n|---|---|---|---|---|\n",
+    );
     for r in &catalog.rules {
         s.push_str(&format!(
             "| [{id}](docs/rules.md#{anchor}) | `{name}` | {sev} | {langs} | {summary} |\n",

@@ -35,20 +35,22 @@ impl<'a> Taint<'a> {
         if self.content_free(name) {
             return false;
         }
+        let norm = chain_of(name);
         let root = root_of(name);
-        let candidates: Vec<&str> = if root == "self" || root == "this" {
-            let second = name[root.len()..].trim_start_matches('.');
-            let end = second.find(['.', '[', '(']).unwrap_or(second.len());
-            vec![&name[..root.len() + 1 + end.min(second.len())]]
-        } else {
-            vec![root]
-        };
         let mut s = scope;
         for _ in 0..64 {
-            if candidates
-                .iter()
-                .any(|c| self.names.contains(&(s, c.to_string())))
-            {
+            // `note.text` is content: so are `note` (it holds it) and `note.text.strip`, not
+            // `note.patient_id`.
+            let hit = self.names.iter().any(|(ts, t)| {
+                *ts == s
+                    && (*t == norm
+                        || norm
+                            .strip_prefix(t.as_str())
+                            .is_some_and(|r| r.starts_with('.'))
+                        || t.strip_prefix(norm.as_str())
+                            .is_some_and(|r| r.starts_with('.')))
+            });
+            if hit {
                 return true;
             }
             if s == 0 {
@@ -345,14 +347,19 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
     }
 }
 
+/// The plain member chain of a reference, up to the first index or call
+/// (`resp.choices[0].message` → `resp.choices`).
+fn chain_of(r: &str) -> String {
+    let end = r.find(['[', '(']).unwrap_or(r.len());
+    r[..end].trim_end_matches('.').to_string()
+}
+
 fn root_name(r: &str) -> String {
+    let chain = chain_of(r);
     let root = root_of(r);
-    if root == "self" || root == "this" {
-        let rest = r[root.len()..].trim_start_matches('.');
-        let end = rest.find(['.', '[', '(']).unwrap_or(rest.len());
-        if end > 0 {
-            return format!("{root}.{}", &rest[..end]);
-        }
+    // `self.x` alone names nothing; keep at least one member after it.
+    if (root == "self" || root == "this") && chain == root {
+        return root.to_string();
     }
-    root.to_string()
+    chain
 }

@@ -11,12 +11,27 @@ fn exit_codes_follow_findings_and_errors() {
     let dirty = tree(&[("app.py", CONSUMER)]);
     let o = run_in(dirty.path(), &["check"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert_eq!(run_in(dirty.path(), &["check", "--exit-zero"]).status.code(), Some(0));
+    assert_eq!(
+        run_in(dirty.path(), &["check", "--exit-zero"])
+            .status
+            .code(),
+        Some(0)
+    );
     let bad = run_in(dirty.path(), &["check", "--format", "nope"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("nope"));
-    assert_eq!(run_in(dirty.path(), &["check", "--bogus-flag"]).status.code(), Some(2));
-    assert_eq!(run_in(dirty.path(), &["check", "--select", "PHI999"]).status.code(), Some(2));
+    assert_eq!(
+        run_in(dirty.path(), &["check", "--bogus-flag"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run_in(dirty.path(), &["check", "--select", "PHI999"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -24,7 +39,12 @@ fn fail_on_threshold() {
     // PHI301 is a warning.
     let t = tree(&[("a.py", "import os\nfrom openai import AzureOpenAI\nc = AzureOpenAI(azure_endpoint=os.environ['AZURE_OPENAI_ENDPOINT'])\n")]);
     assert_eq!(run_in(t.path(), &["check"]).status.code(), Some(1));
-    assert_eq!(run_in(t.path(), &["check", "--fail-on", "error"]).status.code(), Some(0));
+    assert_eq!(
+        run_in(t.path(), &["check", "--fail-on", "error"])
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -33,7 +53,18 @@ fn json_has_the_documented_fields_and_relative_paths() {
     let o = run_in(t.path(), &["check", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let f = &v["findings"][0];
-    for key in ["rule", "name", "severity", "path", "line", "column", "end_line", "end_column", "message", "help"] {
+    for key in [
+        "rule",
+        "name",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "help",
+    ] {
         assert!(!f[key].is_null(), "missing {key} in {f}");
     }
     assert_eq!(f["path"], "src/app.py");
@@ -47,7 +78,10 @@ fn concise_is_one_line_per_finding() {
     let t = tree(&[("app.py", CONSUMER)]);
     let o = run_in(t.path(), &["check", "--format", "concise"]);
     let out = stdout(&o);
-    assert!(out.lines().any(|l| l.starts_with("app.py:2:10: PHI102")), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("app.py:2:10: PHI102")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -70,33 +104,76 @@ fn discovery_respects_gitignore_hidden_and_vendored_trees() {
         ("ignored/app.py", CONSUMER),
         (".env", "OPENAI_BASE_URL=https://api.openai.com/v1\n"),
         (".history/app_20240101.py", CONSUMER),
-        ("node_modules/pkg/index.js", "const u = 'https://api.openai.com/v1';\n"),
+        (
+            "node_modules/pkg/index.js",
+            "const u = 'https://api.openai.com/v1';\n",
+        ),
         ("venv/pyvenv.cfg", "home = /usr/bin\n"),
         ("venv/lib/x.py", CONSUMER),
         ("site-packages/y.py", CONSUMER),
-        ("static/app.min.js", "const u='https://api.openai.com/v1';\n"),
+        (
+            "static/app.min.js",
+            "const u='https://api.openai.com/v1';\n",
+        ),
         (".git/config.py", CONSUMER),
     ]);
     let o = run_in(t.path(), &["check", "--format", "json", "--exit-zero"]);
     let mut paths: Vec<String> = findings(&o).into_iter().map(|(_, p, _)| p).collect();
     paths.sort();
     paths.dedup();
-    assert_eq!(paths, vec![".env".to_string(), ".history/app_20240101.py".to_string()], "{}", stdout(&o));
-    let all = run_in(t.path(), &["check", "--format", "json", "--exit-zero", "--include-vendored"]);
+    assert_eq!(
+        paths,
+        vec![".env".to_string(), ".history/app_20240101.py".to_string()],
+        "{}",
+        stdout(&o)
+    );
+    let all = run_in(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--exit-zero",
+            "--include-vendored",
+        ],
+    );
     let paths: Vec<String> = findings(&all).into_iter().map(|(_, p, _)| p).collect();
-    for p in ["node_modules/pkg/index.js", "venv/lib/x.py", "site-packages/y.py", "static/app.min.js"] {
-        assert!(paths.iter().any(|x| x == p), "{p} not checked with --include-vendored: {paths:?}");
+    for p in [
+        "node_modules/pkg/index.js",
+        "venv/lib/x.py",
+        "site-packages/y.py",
+        "static/app.min.js",
+    ] {
+        assert!(
+            paths.iter().any(|x| x == p),
+            "{p} not checked with --include-vendored: {paths:?}"
+        );
     }
     assert!(!paths.iter().any(|x| x.starts_with(".git/")));
     // A path named on the command line is always checked.
-    let named = run_in(t.path(), &["check", "--format", "json", "--exit-zero", "node_modules/pkg/index.js"]);
+    let named = run_in(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--exit-zero",
+            "node_modules/pkg/index.js",
+        ],
+    );
     assert_eq!(findings(&named).len(), 1);
 }
 
 #[test]
 fn binary_and_oversized_files_are_notes_not_errors() {
-    let t = tree(&[("data.json", "{\"a\": \"\u{0}\"}"), ("big.py", &"x = 1\n".repeat(2000))]);
-    let o = run_in(t.path(), &["check", "--max-filesize", "1000", "data.json", "big.py"]);
+    let t = tree(&[
+        ("data.json", "{\"a\": \"\u{0}\"}"),
+        ("big.py", &"x = 1\n".repeat(2000)),
+    ]);
+    let o = run_in(
+        t.path(),
+        &["check", "--max-filesize", "1000", "data.json", "big.py"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(out.contains("binary"), "{out}");
@@ -107,16 +184,27 @@ fn binary_and_oversized_files_are_notes_not_errors() {
 fn project_config_pins_the_api_version() {
     let code = "import os\nfrom openai import AzureOpenAI\nc = AzureOpenAI(azure_endpoint=os.environ['AZURE_OPENAI_ENDPOINT'])\n";
     let unpinned = tree(&[("app.py", code)]);
-    assert_eq!(findings(&run_in(unpinned.path(), &["check", "--format", "json"])).len(), 1);
-    let pinned = tree(&[("app.py", code), ("deploy/.env.production", "OPENAI_API_VERSION=2024-10-21\n")]);
+    assert_eq!(
+        findings(&run_in(unpinned.path(), &["check", "--format", "json"])).len(),
+        1
+    );
+    let pinned = tree(&[
+        ("app.py", code),
+        ("deploy/.env.production", "OPENAI_API_VERSION=2024-10-21\n"),
+    ]);
     assert!(findings(&run_in(pinned.path(), &["check", "--format", "json"])).is_empty());
 }
 
 #[test]
 fn broken_pipe_is_not_an_error() {
     use std::process::{Command, Stdio};
-    let files: Vec<(String, String)> = (0..300).map(|i| (format!("f{i}.py"), CONSUMER.to_string())).collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let files: Vec<(String, String)> = (0..300)
+        .map(|i| (format!("f{i}.py"), CONSUMER.to_string()))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let t = tree(&refs);
     let mut child = Command::new(crate::support::bin())
         .args(["check", "--format", "concise"])

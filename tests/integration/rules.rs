@@ -14,7 +14,12 @@ fn every_fixture_case_passes() {
         .filter(|c| matches!(c.outcome, Outcome::Missing | Outcome::Noisy))
         .map(|c| format!("{:?} {}:{} {}", c.outcome, c.path, c.line, c.rule))
         .collect();
-    assert!(bad.is_empty(), "fixture failures:\n{}\nnotes:\n{}", bad.join("\n"), s.notes.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "fixture failures:\n{}\nnotes:\n{}",
+        bad.join("\n"),
+        s.notes.join("\n")
+    );
     assert!(s.count(Outcome::Validated) > 0 && s.count(Outcome::Clean) > 0);
 }
 
@@ -46,12 +51,34 @@ fn every_rule_has_complete_docs() {
     let catalog = phi_lint::rule::builtin().expect("rules load");
     for r in &catalog.rules {
         let d = &r.info.docs;
-        for (section, text) in [("what", &d.what), ("why", &d.why), ("safeguard", &d.safeguard), ("bad", &d.bad), ("good", &d.good)] {
-            assert!(!text.trim().is_empty(), "{} has an empty `{section}` section", r.info.id);
+        for (section, text) in [
+            ("what", &d.what),
+            ("why", &d.why),
+            ("safeguard", &d.safeguard),
+            ("bad", &d.bad),
+            ("good", &d.good),
+        ] {
+            assert!(
+                !text.trim().is_empty(),
+                "{} has an empty `{section}` section",
+                r.info.id
+            );
         }
-        assert!(d.safeguard.contains("CFR"), "{}: the safeguard names the HIPAA section", r.info.id);
+        assert!(
+            d.safeguard.contains("CFR"),
+            "{}: the safeguard names the HIPAA section",
+            r.info.id
+        );
         assert!(!r.message.is_empty(), "{} has no message", r.info.id);
-        assert!(r.message.chars().next().is_some_and(|c| !c.is_uppercase()), "{}: messages start lowercase", r.info.id);
-        assert!(!r.message.ends_with('.'), "{}: messages have no trailing period", r.info.id);
+        assert!(
+            r.message.chars().next().is_some_and(|c| !c.is_uppercase()),
+            "{}: messages start lowercase",
+            r.info.id
+        );
+        assert!(
+            !r.message.ends_with('.'),
+            "{}: messages have no trailing period",
+            r.info.id
+        );
     }
 }

@@ -42,11 +42,18 @@ pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// The findings of a JSON run as (rule, path, line).
 pub fn findings(o: &Output) -> Vec<(String, String, u64)> {
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("json: {e}\n{}", stdout(o)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("json: {e}\n{}", stdout(o)));
     v["findings"]
         .as_array()
         .expect("findings array")
         .iter()
-        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["path"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap()))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
