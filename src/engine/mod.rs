@@ -772,3 +772,87 @@ pub fn shannon(s: &str) -> f64 {
 pub fn re(s: &str) -> Regex {
     Regex::new(s).expect("valid built-in regex")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::{compile, Catalog};
+
+    const HEAD: &str = "id = \"TST001\"\nname = \"t\"\nseverity = \"warning\"\nsummary = \"s\"\nlanguages = [\"hcl\", \"env\"]\nkeywords = [\"x\"]\nmessage = \"m\"\nhelp = \"h\"\n[docs]\nwhat = \"\"\nwhy = \"\"\nsafeguard = \"\"\nbad = \"\"\ngood = \"\"\n";
+
+    fn catalog(matches: &str) -> Catalog {
+        let knowledge = Knowledge::default();
+        let rule = compile("t.toml", &format!("{HEAD}{matches}"), &knowledge, true).unwrap();
+        Catalog {
+            rules: vec![rule],
+            knowledge,
+        }
+    }
+
+    fn lines(cat: &Catalog, lang: Lang, text: &str, project: &Project) -> Vec<usize> {
+        let facts = crate::lang::extract(lang, text);
+        let envelope = Envelope::default();
+        let ctx = FileCtx {
+            rel_path: "main.tf",
+            lang,
+            text,
+            facts: &facts,
+            project,
+            envelope: &envelope,
+            knowledge: &cat.knowledge,
+        };
+        check(cat, &[0], &ctx)
+            .iter()
+            .map(|h| text[..h.span.start].lines().count().max(1))
+            .collect()
+    }
+
+    #[test]
+    fn unless_attr_spares_the_block_and_not_atoms_judge_literals_only() {
+        let cat = catalog(
+            "[[match]]\nkind = \"block\"\nblock = [\"svc\"]\nattr = { key = [\"location\"], is = ['not:^(eastus|westus)$'] }\nunless-attr = [{ key = [\"acl.mode\"], is = [\"Deny\"] }]\n",
+        );
+        let tf = r#"variable "loc" {
+  default = "westeurope"
+}
+resource "svc" "a" {
+  location = var.loc
+}
+resource "svc" "b" {
+  location = "eastus"
+}
+resource "svc" "c" {
+  location = azurerm_resource_group.rg.location
+}
+resource "svc" "d" {
+  location = "uksouth"
+  acl {
+    mode = "Deny"
+  }
+}
+"#;
+        assert_eq!(lines(&cat, Lang::Hcl, tf, &Project::default()), vec![5]);
+    }
+
+    #[test]
+    fn config_not_pattern_and_project_values() {
+        let cat = catalog(
+            "[[match]]\nkind = \"config\"\nkey = '^REGION$'\nnot-pattern = ['^us']\nunless-project-sets = [\"MODE=off|false\"]\n",
+        );
+        let env = "REGION=eu-west\n# skipped\nREGION=us-east\n";
+        assert_eq!(lines(&cat, Lang::Env, env, &Project::default()), vec![1]);
+        let mut project = Project::default();
+        project.env_set.insert("MODE".into());
+        project
+            .env_values
+            .insert("MODE".into(), vec!["False".into()]);
+        assert!(lines(&cat, Lang::Env, env, &project).is_empty());
+        // One file that sets it to something else keeps the finding.
+        project
+            .env_values
+            .get_mut("MODE")
+            .unwrap()
+            .push("on".into());
+        assert_eq!(lines(&cat, Lang::Env, env, &project), vec![1]);
+    }
+}
