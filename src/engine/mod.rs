@@ -309,8 +309,15 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
             value,
             not,
             unless_entry,
+            objects,
         } => {
-            let entries = &ctx.facts.config;
+            let mut owned;
+            let mut entries = &ctx.facts.config;
+            if *objects {
+                owned = ctx.facts.config.clone();
+                object_entries(ctx.facts, &mut owned);
+                entries = &owned;
+            }
             if unless_entry.iter().any(|(k, v)| {
                 entries.iter().any(|e| {
                     k.is_match(&e.key)
@@ -383,6 +390,35 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
             }
         }
         Matcher::Flow { sinks } => flow::run(ri, rule, m, sinks, ctx, hits),
+    }
+}
+
+/// Flattens object literals assigned at module level (`exports.config = { a: { b: true } }`)
+/// into entries keyed `exports.config.a.b`, for config matches that ask for them.
+fn object_entries(facts: &Facts, out: &mut Vec<crate::facts::ConfigEntry>) {
+    fn walk(prefix: &str, items: &[Arg], out: &mut Vec<crate::facts::ConfigEntry>, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        for a in items {
+            let Some(name) = &a.name else { continue };
+            let key = format!("{prefix}.{name}");
+            match &a.value {
+                Value::Object(inner) => walk(&key, inner, out, depth + 1),
+                v => out.push(crate::facts::ConfigEntry {
+                    key,
+                    value: v.clone(),
+                    key_span: a.span.clone(),
+                    value_span: a.span.clone(),
+                    block: None,
+                }),
+            }
+        }
+    }
+    for a in facts.assigns.iter().filter(|a| a.scope == 0) {
+        if let Value::Object(items) = &a.value {
+            walk(&a.target, items, out, 0);
+        }
     }
 }
 
@@ -832,6 +868,22 @@ resource "svc" "d" {
 }
 "#;
         assert_eq!(lines(&cat, Lang::Hcl, tf, &Project::default()), vec![5]);
+    }
+
+    #[test]
+    fn config_objects_flatten_module_level_literals() {
+        let head = HEAD.replace("[\"hcl\", \"env\"]", "[\"javascript\"]");
+        let m = "[[match]]\nkind = \"config\"\nobjects = true\nkey = '(^|\\.)mon\\.enabled$'\nvalue = 'true'\nunless-entry = [{ key = 'mon\\.content$', value = 'false' }]\n";
+        let knowledge = Knowledge::default();
+        let rule = compile("t.toml", &format!("{head}{m}"), &knowledge, true).unwrap();
+        let cat = Catalog {
+            rules: vec![rule],
+            knowledge,
+        };
+        let on = "exports.config = {\n  name: 'x',\n  mon: {\n    enabled: true\n  }\n}\nfunction f() { const local = { mon: { enabled: true } } }\n";
+        assert_eq!(lines(&cat, Lang::JavaScript, on, &Project::default()), vec![4]);
+        let off = "exports.config = { mon: { enabled: true, content: false } }\n";
+        assert!(lines(&cat, Lang::JavaScript, off, &Project::default()).is_empty());
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub enum Matcher {
         value: Option<Regex>,
         not: Vec<Regex>,
         unless_entry: Vec<(Regex, Regex)>,
+        objects: bool,
     },
     Block {
         kinds: Vec<String>,
@@ -609,6 +610,7 @@ fn compile_match(
                     .iter()
                     .map(|e| Ok((regex(path, text, &e.key)?, regex(path, text, &e.value)?)))
                     .collect::<Result<_, LoadError>>()?,
+                objects: m.objects,
             }
         }
         "block" => {

@@ -122,6 +122,10 @@ pub struct MatchSpec {
     /// No finding when the same file has an entry whose key and value match.
     #[serde(default)]
     pub unless_entry: Vec<EntryCondSpec>,
+    /// Also read object literals assigned at module level in code (`exports.config = {...}`)
+    /// as entries keyed `target.key.sub`.
+    #[serde(default)]
+    pub objects: bool,
 
     // --- kind = "block"
     #[serde(default)]
