@@ -881,7 +881,10 @@ resource "svc" "d" {
             knowledge,
         };
         let on = "exports.config = {\n  name: 'x',\n  mon: {\n    enabled: true\n  }\n}\nfunction f() { const local = { mon: { enabled: true } } }\n";
-        assert_eq!(lines(&cat, Lang::JavaScript, on, &Project::default()), vec![4]);
+        assert_eq!(
+            lines(&cat, Lang::JavaScript, on, &Project::default()),
+            vec![4]
+        );
         let off = "exports.config = { mon: { enabled: true, content: false } }\n";
         assert!(lines(&cat, Lang::JavaScript, off, &Project::default()).is_empty());
     }
