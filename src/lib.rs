@@ -221,7 +221,10 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
             args.fail_on
         ))
     })?;
-    let format: emit::Format = args.format.parse().map_err(Failure)?;
+    let format: emit::Format = args
+        .format
+        .parse()
+        .map_err(|e: emit::UnknownFormat| Failure(e.to_string()))?;
     let settings = Settings {
         select: args.select.clone(),
         extend_select: args.extend_select.clone(),
@@ -307,7 +310,9 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         let (f, path) = spec
             .split_once('=')
             .ok_or_else(|| Failure(format!("--output expects FORMAT=PATH, got `{spec}`")))?;
-        let f: emit::Format = f.parse().map_err(Failure)?;
+        let f: emit::Format = f
+            .parse()
+            .map_err(|e: emit::UnknownFormat| Failure(e.to_string()))?;
         let mut buf = Vec::new();
         emit::emit(
             f,
