@@ -298,8 +298,20 @@ impl<'a> Checker<'a> {
         };
         let hits = engine::check(self.catalog, &rules, &ctx);
         let index = LineIndex::new(&text);
-        let (hits, suppressions) =
-            suppress::apply(self.catalog, &text, &index, &facts, &input.display, hits);
+        let opts = suppress::Options {
+            require_reason: self.settings.require_suppression_reason,
+            active: &self.active,
+            today: suppress::Date::today(),
+        };
+        let (hits, suppressions) = suppress::apply(
+            self.catalog,
+            &text,
+            &index,
+            &facts,
+            &input.display,
+            hits,
+            &opts,
+        );
         out.findings = self.position(input, &text, &index, hits, suppressions);
         out
     }

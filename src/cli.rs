@@ -21,6 +21,9 @@ pub enum Command {
     Rule {
         /// Rule id (PHI201) or name (hardcoded-deployment-name).
         rule: String,
+        /// Also load custom rules from these folders.
+        #[arg(long = "rules-dir")]
+        rules_dirs: Vec<PathBuf>,
     },
     /// Run annotated rule fixtures (`ruleid:` / `ok:` comments) and report Validated / Missing / Noisy.
     Test {
@@ -30,6 +33,82 @@ pub enum Command {
         #[arg(long = "rules-dir")]
         rules_dirs: Vec<PathBuf>,
     },
+    /// Show the resolved configuration.
+    Config(ConfigArgs),
+    /// List every suppression comment (the exception register).
+    Suppressions(SuppressionsArgs),
+    /// Write a commented starter phi-lint.toml (never overwrites).
+    Init {
+        /// Folder to write it in (default: the current folder).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print the JSON Schema of the rule file format (docs/rule.schema.json).
+    RuleSchema,
+    /// Scaffold a custom rule file and its fixture.
+    NewRule {
+        /// Rule id, e.g. ACME001 (two or more capitals, ending in three digits).
+        id: String,
+        /// Rule name, kebab-case, e.g. company-gateway-bypass.
+        name: String,
+        /// Rules folder (default: phi-lint-rules); the fixture goes to <dir>/fixtures/<ID>/.
+        #[arg(long, default_value = "phi-lint-rules")]
+        dir: PathBuf,
+    },
+    /// Record current findings in a baseline file, or prune entries that no longer match.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the settings that apply to PATH (default: the current folder).
+    #[arg(long)]
+    pub show: bool,
+    pub path: Option<PathBuf>,
+    /// Use this config file instead of discovering one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Ignore every config file.
+    #[arg(long)]
+    pub isolated: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SuppressionsArgs {
+    /// Files or folders (default: the current folder).
+    pub paths: Vec<PathBuf>,
+    /// Output format: human or json.
+    #[arg(long, short = 'f', default_value = "human")]
+    pub format: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Write the current findings of PATHS to a baseline file (replacing it).
+    Write {
+        /// Files or folders to check (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// The baseline file to write.
+        #[arg(long, short = 'o', default_value = crate::baseline::DEFAULT_FILE)]
+        output: PathBuf,
+    },
+    /// Remove the entries of FILE that no longer match a finding in PATHS.
+    Prune {
+        /// The baseline file to prune in place.
+        file: PathBuf,
+        /// Files or folders to check (default: the current folder).
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// What a `check` run does with its report besides printing it (set by `baseline`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BaselineAction {
+    #[default]
+    None,
+    Write(PathBuf),
+    Prune(PathBuf),
 }
 
 #[derive(Debug, Args)]
@@ -37,6 +116,9 @@ pub struct RulesArgs {
     /// Output format: human or json.
     #[arg(long, default_value = "human")]
     pub format: String,
+    /// Also load custom rules from these folders.
+    #[arg(long = "rules-dir")]
+    pub rules_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -109,4 +191,7 @@ pub struct CheckArgs {
     /// Report only findings not recorded in this baseline file.
     #[arg(long)]
     pub baseline: Option<PathBuf>,
+    /// Set by `phi-lint baseline write|prune`, never from the command line.
+    #[arg(skip)]
+    pub baseline_action: BaselineAction,
 }

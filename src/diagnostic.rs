@@ -184,7 +184,9 @@ mod tests {
 }
 
 /// The documentation of a rule, in the fixed sections every output reuses.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RuleDocs {
     /// What it does.

@@ -4,14 +4,17 @@
 //! The pipeline: args + config → settings → rule set → candidate files → per file in
 //! parallel: read → prefilter → parse → facts → match → suppress → sort → emit → exit code.
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod docs;
 pub mod emit;
 pub mod engine;
 pub mod facts;
+pub mod git;
 pub mod lang;
 pub mod rule;
 pub mod settings;
@@ -131,11 +134,77 @@ fn load_catalog() -> Result<Catalog, Failure> {
     })
 }
 
+/// The built-in catalogue plus custom rules from `dirs`.
+fn load_catalog_with(dirs: &[PathBuf]) -> Result<Catalog, Failure> {
+    let mut catalog = load_catalog()?;
+    let cwd = std::env::current_dir()?;
+    for d in dirs {
+        if !d.is_dir() {
+            return Err(Failure(format!(
+                "rules folder `{}` does not exist",
+                d.display()
+            )));
+        }
+        config::load_custom_rules(&mut catalog, d, &cwd).map_err(|e| {
+            Failure(format!(
+                "custom rule failed to load:\n{}",
+                render_load_error(&e)
+            ))
+        })?;
+    }
+    Ok(catalog)
+}
+
 fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitStatus, Failure> {
     match cli.command {
         Command::Check(args) => check(*args, out, err),
-        Command::Rules(a) => {
+        Command::Config(a) => config_show(a, out),
+        Command::Suppressions(a) => suppressions(a, out),
+        Command::Init { dir } => {
+            let path = dir.join("phi-lint.toml");
+            if path.exists() {
+                return Err(Failure(format!(
+                    "{} already exists; not overwriting it",
+                    path.display()
+                )));
+            }
+            std::fs::write(&path, config::STARTER)
+                .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+            writeln!(out, "wrote {}", path.display())?;
+            Ok(ExitStatus::Clean)
+        }
+        Command::RuleSchema => {
+            writeln!(out, "{}", rule_schema())?;
+            Ok(ExitStatus::Clean)
+        }
+        Command::Baseline(b) => {
+            let (paths, action) = match b {
+                cli::BaselineCommand::Write { paths, output } => {
+                    (paths, cli::BaselineAction::Write(output))
+                }
+                cli::BaselineCommand::Prune { file, paths } => {
+                    (paths, cli::BaselineAction::Prune(file))
+                }
+            };
+            let args = CheckArgs {
+                paths,
+                baseline_action: action,
+                format: "human".into(),
+                fail_on: "warning".into(),
+                ..CheckArgs::default()
+            };
+            check(args, out, err)
+        }
+        Command::NewRule { id, name, dir } => {
             let catalog = load_catalog()?;
+            let written = scaffold::new_rule(&catalog, &id, &name, &dir).map_err(Failure)?;
+            for p in written {
+                writeln!(out, "wrote {}", p.display())?;
+            }
+            Ok(ExitStatus::Clean)
+        }
+        Command::Rules(a) => {
+            let catalog = load_catalog_with(&a.rules_dirs)?;
             if a.format == "json" {
                 let infos: Vec<_> = catalog.rules.iter().map(|r| &r.info).collect();
                 writeln!(
@@ -144,21 +213,27 @@ fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitSta
                     serde_json::to_string_pretty(&infos).unwrap_or_default()
                 )?;
             } else {
+                writeln!(
+                    out,
+                    "{:<8} {:<34} {:<8} {:<8} languages",
+                    "id", "name", "severity", "status"
+                )?;
                 for r in &catalog.rules {
                     writeln!(
                         out,
-                        "{:<8} {:<32} {:<8} {}",
+                        "{:<8} {:<34} {:<8} {:<8} {}",
                         r.info.id,
                         r.info.name,
                         r.info.severity,
+                        if r.info.custom { "custom" } else { "builtin" },
                         r.info.languages.join(",")
                     )?;
                 }
             }
             Ok(ExitStatus::Clean)
         }
-        Command::Rule { rule } => {
-            let catalog = load_catalog()?;
+        Command::Rule { rule, rules_dirs } => {
+            let catalog = load_catalog_with(&rules_dirs)?;
             let Some(r) = catalog.find(&rule) else {
                 return Err(Failure(format!(
                     "unknown rule `{rule}`; `phi-lint rules` lists them"
@@ -176,13 +251,16 @@ fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitSta
                 }
             }
             writeln!(out, "\nLanguages: {}", r.info.languages.join(", "))?;
+            writeln!(
+                out,
+                "Source: {} ({})",
+                r.source,
+                if r.info.custom { "custom" } else { "built-in" }
+            )?;
             Ok(ExitStatus::Clean)
         }
-        Command::Test {
-            paths,
-            rules_dirs: _,
-        } => {
-            let catalog = load_catalog()?;
+        Command::Test { paths, rules_dirs } => {
+            let catalog = load_catalog_with(&rules_dirs)?;
             let roots = if paths.is_empty() {
                 vec![PathBuf::from("fixtures/rules")]
             } else {
@@ -214,7 +292,6 @@ fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitSta
 
 fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitStatus, Failure> {
     let start = Instant::now();
-    let catalog = load_catalog()?;
     let fail_on = Severity::parse(&args.fail_on).ok_or_else(|| {
         Failure(format!(
             "--fail-on: unknown severity `{}` (error, warning, note)",
@@ -225,14 +302,64 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         .format
         .parse()
         .map_err(|e: emit::UnknownFormat| Failure(e.to_string()))?;
-    let settings = Settings {
+    let cwd = std::env::current_dir()?;
+    let mut roots: Vec<PathBuf> = args.paths.clone();
+    if let Some(file) = &args.files_from {
+        roots.extend(git::files_from(file)?);
+    } else if roots.is_empty() {
+        roots.push(PathBuf::from("."));
+    }
+    let walk_opts = discover::WalkOptions {
+        include_vendored: args.include_vendored,
+        follow_links: args.follow_links,
+        threads: args.threads.unwrap_or_else(default_threads),
+        exclude: None,
+        force_exclude: args.force_exclude,
+    };
+    let (candidates, walk_notes) = if args.staged {
+        (Vec::new(), Vec::new())
+    } else {
+        discover::walk(&roots, &walk_opts)
+    };
+    // `--staged` checks the index blobs of staged files, not the work tree.
+    let mut staged_content: std::collections::HashMap<PathBuf, (String, Vec<u8>)> =
+        std::collections::HashMap::new();
+    let candidates = if args.staged {
+        let staged = git::staged_inputs(&args.paths, &cwd, args.include_vendored)?;
+        let mut c = Vec::new();
+        for i in staged {
+            c.push(discover::Candidate {
+                path: i.path.clone(),
+                explicit: true,
+            });
+            if let Some(content) = i.content {
+                staged_content.insert(i.path, (i.display, content));
+            }
+        }
+        c
+    } else {
+        candidates
+    };
+    let changed = match &args.diff {
+        Some(r) => Some(git::changed_lines(r, &cwd)?),
+        None => None,
+    };
+    let overrides = config::Overrides {
         select: args.select.clone(),
         extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
+        max_filesize: args.max_filesize,
         include_vendored: args.include_vendored,
-        max_filesize: args.max_filesize.unwrap_or(5 * 1024 * 1024),
-        ..Settings::default()
     };
+    let plan = plan_run(
+        &cwd,
+        &roots,
+        candidates,
+        args.config.as_deref(),
+        args.isolated,
+        &overrides,
+    )?;
+    let catalog = &plan.catalog;
     for sel in args
         .select
         .iter()
@@ -244,38 +371,104 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
             .iter()
             .any(|r| settings::selects(sel, &r.info.id, &r.info.name))
         {
+            let hint = suppress::did_you_mean(catalog, sel)
+                .map(|m| format!(" (did you mean `{m}`?)"))
+                .unwrap_or_default();
             return Err(Failure(format!(
-                "unknown rule selector `{sel}`; `phi-lint rules` lists the rules"
+                "unknown rule selector `{sel}`{hint}; `phi-lint rules` lists the rules"
             )));
         }
     }
-    let cwd = std::env::current_dir()?;
-    let roots: Vec<PathBuf> = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    let walk_opts = discover::WalkOptions {
-        include_vendored: args.include_vendored,
-        follow_links: args.follow_links,
-        threads: args.threads.unwrap_or_else(default_threads),
-        exclude: None,
-        force_exclude: args.force_exclude,
-    };
-    let (candidates, walk_notes) = discover::walk(&roots, &walk_opts);
-    let inputs: Vec<Input> = candidates
-        .into_iter()
-        .map(|c| Input {
-            display: display_path(&c.path, &cwd),
-            path: c.path,
-            content: None,
-            explicit: c.explicit,
-        })
-        .collect();
-    let active = settings.active_rules(&catalog);
-    let mut checker = Checker::new(&catalog, &settings, active);
-    checker.gather_project(&inputs);
-    let mut report = checker.run(&inputs, args.threads.unwrap_or_else(default_threads));
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let mut report = diagnostic::Report::default();
+    let mut rule_infos = std::collections::BTreeMap::new();
+    let mut checked = std::collections::HashSet::new();
+    for (settings, candidates) in &plan.groups {
+        let mut inputs: Vec<Input> = candidates
+            .iter()
+            .filter(|c| (c.explicit && !args.force_exclude) || !settings.excludes(&c.abs))
+            .map(|c| Input {
+                display: display_path(&c.path, &cwd),
+                path: c.path.clone(),
+                content: None,
+                explicit: c.explicit,
+            })
+            .collect();
+        let abs: std::collections::HashMap<String, PathBuf> = candidates
+            .iter()
+            .map(|c| (display_path(&c.path, &cwd), c.abs.clone()))
+            .collect();
+        let active = settings.active_rules(catalog);
+        for i in &mut inputs {
+            if let Some((display, content)) = staged_content.remove(&i.path) {
+                i.display = display;
+                i.content = Some(content);
+            }
+        }
+        let mut checker = Checker::new(catalog, settings, active);
+        checker.gather_project(&inputs);
+        if let Some(c) = &changed {
+            inputs.retain(|i| c.touches(&i.display));
+        }
+        checked.extend(git::displays(&inputs));
+        let mut part = checker.run(&inputs, threads);
+        for f in &mut part.findings {
+            if f.suppressed.is_some() {
+                continue;
+            }
+            let Some(path) = abs.get(&f.path) else {
+                continue;
+            };
+            if let Some(p) = settings.per_file_ignore(path, &f.rule) {
+                f.suppressed = Some(diagnostic::Suppressed {
+                    kind: "per-file-ignores".into(),
+                    reason: format!("per-file-ignores \"{}\"", p.glob.pattern),
+                    location: p.location.clone(),
+                });
+            }
+        }
+        report.findings.extend(part.findings);
+        report.notes.extend(part.notes);
+        report.files_scanned += part.files_scanned;
+        for r in part.rules {
+            rule_infos.insert(r.id.clone(), r);
+        }
+    }
+    report.rules = rule_infos.into_values().collect();
+    report.findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule, a.end_line, a.end_column).cmp(&(
+            &b.path,
+            b.line,
+            b.column,
+            &b.rule,
+            b.end_line,
+            b.end_column,
+        ))
+    });
+    if let Some(b) = &args.baseline {
+        let shown = display_path(b, &cwd);
+        baseline::apply(&mut report, b, &shown, &checked)?;
+    }
+    if let Some(c) = &changed {
+        c.retain(&mut report);
+    }
+    match &args.baseline_action {
+        cli::BaselineAction::None => {}
+        cli::BaselineAction::Write(path) => {
+            let n = baseline::write(path, &report)?;
+            writeln!(out, "wrote {n} baseline entries to {}", path.display())?;
+            return Ok(ExitStatus::Clean);
+        }
+        cli::BaselineAction::Prune(path) => {
+            let (removed, kept) = baseline::prune(path, &report, &checked)?;
+            writeln!(
+                out,
+                "removed {removed} stale baseline entries from {}; {kept} remain",
+                path.display()
+            )?;
+            return Ok(ExitStatus::Clean);
+        }
+    }
     for (path, message) in walk_notes {
         report.notes.push(diagnostic::Note {
             path: display_path(std::path::Path::new(&path), &cwd),
@@ -353,4 +546,274 @@ fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
+}
+
+/// A file found by discovery, with its absolute path (for config globs).
+pub struct Planned {
+    pub path: PathBuf,
+    pub abs: PathBuf,
+    pub explicit: bool,
+}
+
+/// The rule catalogue (built-in plus every configured custom rule) and the files grouped by
+/// the config that governs them, each group with its own settings.
+pub struct Plan {
+    pub catalog: Catalog,
+    pub groups: Vec<(Settings, Vec<Planned>)>,
+}
+
+fn config_failure(e: config::ConfigError) -> Failure {
+    Failure(format!("invalid configuration\n{}", e.render()))
+}
+
+/// Finds the config for every candidate, loads the configs and custom rules, and resolves
+/// one `Settings` per config file.
+pub fn plan_run(
+    cwd: &std::path::Path,
+    roots: &[PathBuf],
+    candidates: Vec<discover::Candidate>,
+    explicit_config: Option<&std::path::Path>,
+    isolated: bool,
+    overrides: &config::Overrides,
+) -> Result<Plan, Failure> {
+    let mut discovery = config::Discovery::default();
+    let mut which = |p: &std::path::Path| -> Option<PathBuf> {
+        if isolated {
+            None
+        } else if let Some(c) = explicit_config {
+            Some(config::absolute(c, cwd))
+        } else {
+            discovery.for_path(p)
+        }
+    };
+    let mut groups: std::collections::BTreeMap<Option<PathBuf>, Vec<Planned>> =
+        std::collections::BTreeMap::new();
+    for r in roots {
+        groups.entry(which(&config::absolute(r, cwd))).or_default();
+    }
+    for c in candidates {
+        let abs = config::absolute(&c.path, cwd);
+        groups.entry(which(&abs)).or_default().push(Planned {
+            path: c.path,
+            abs,
+            explicit: c.explicit,
+        });
+    }
+    let mut files = Vec::new();
+    for key in groups.keys() {
+        let f = match key {
+            Some(p) => Some(config::load(p, cwd).map_err(config_failure)?),
+            None => None,
+        };
+        files.push(f);
+    }
+    let mut catalog = load_catalog()?;
+    for f in files.iter().flatten() {
+        for d in config::rules_dirs(f).map_err(config_failure)? {
+            config::load_custom_rules(&mut catalog, &d, cwd).map_err(|e| {
+                Failure(format!(
+                    "custom rule failed to load:\n{}",
+                    render_load_error(&e)
+                ))
+            })?;
+        }
+    }
+    let mut out = Vec::new();
+    for (f, (_, planned)) in files.iter().zip(groups) {
+        let settings = config::resolve(f.as_ref(), &catalog, overrides).map_err(config_failure)?;
+        out.push((settings, planned));
+    }
+    Ok(Plan {
+        catalog,
+        groups: out,
+    })
+}
+
+fn config_show(a: cli::ConfigArgs, out: &mut dyn Write) -> Result<ExitStatus, Failure> {
+    let cwd = std::env::current_dir()?;
+    let path = a.path.unwrap_or_else(|| PathBuf::from("."));
+    let plan = plan_run(
+        &cwd,
+        std::slice::from_ref(&path),
+        Vec::new(),
+        a.config.as_deref(),
+        a.isolated,
+        &config::Overrides::default(),
+    )?;
+    let (settings, _) = &plan.groups[0];
+    let _ = a.show;
+    write!(out, "{}", config::show(settings, &plan.catalog, &cwd))?;
+    Ok(ExitStatus::Clean)
+}
+
+/// One row of the exception register.
+#[derive(serde::Serialize)]
+struct RegisterRow {
+    path: String,
+    line: usize,
+    kind: &'static str,
+    rules: Vec<String>,
+    reason: Option<String>,
+    until: Option<String>,
+    expired: bool,
+}
+
+fn suppressions(a: cli::SuppressionsArgs, out: &mut dyn Write) -> Result<ExitStatus, Failure> {
+    let cwd = std::env::current_dir()?;
+    let roots = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths
+    };
+    let (candidates, _) = discover::walk(
+        &roots,
+        &discover::WalkOptions {
+            threads: default_threads(),
+            ..Default::default()
+        },
+    );
+    let today = suppress::Date::today();
+    let mut rows = Vec::new();
+    for c in candidates {
+        let Some(lang) = lang::detect(&c.path) else {
+            continue;
+        };
+        let Ok(bytes) = std::fs::read(&c.path) else {
+            continue;
+        };
+        if source::looks_binary(&bytes) {
+            continue;
+        }
+        let text = source::decode(&bytes).text;
+        if !text.contains("phi-lint:") {
+            continue;
+        }
+        let facts = lang::extract(lang, &text);
+        let index = source::LineIndex::new(&text);
+        for d in suppress::parse(&text, &index, &facts) {
+            let expired = d
+                .until
+                .as_deref()
+                .is_some_and(|u| suppress::Date::parse(u).is_none_or(|x| x < today));
+            rows.push(RegisterRow {
+                path: display_path(&c.path, &cwd),
+                line: d.line,
+                kind: d.kind.as_str(),
+                rules: d.rules,
+                reason: d.reason,
+                until: d.until,
+                expired,
+            });
+        }
+    }
+    if a.format == "json" {
+        let v = serde_json::json!({"version": 1, "suppressions": rows});
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        )?;
+    } else {
+        for r in &rows {
+            let until = match (&r.until, r.expired) {
+                (Some(u), true) => format!(" until {u} (expired)"),
+                (Some(u), false) => format!(" until {u}"),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "{}:{}: {}[{}]{} -- {}",
+                r.path,
+                r.line,
+                r.kind,
+                r.rules.join(", "),
+                until,
+                r.reason.as_deref().unwrap_or("(no reason)")
+            )?;
+        }
+        writeln!(out, "{} suppressions", rows.len())?;
+    }
+    Ok(ExitStatus::Clean)
+}
+
+/// The JSON Schema of the rule file format, generated from the serde types.
+pub fn rule_schema() -> String {
+    let schema = schemars::schema_for!(rule::spec::RuleSpec);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+pub mod scaffold {
+    //! `phi-lint new-rule`: a rule file and its fixture that load and pass as written.
+
+    use std::path::{Path, PathBuf};
+
+    use crate::rule::Catalog;
+
+    pub fn rule_text(id: &str, name: &str) -> String {
+        format!(
+            r#"# A custom phi-lint rule. Format: rules/README.md; schema: docs/rule.schema.json.
+id = "{id}"
+name = "{name}"
+severity = "warning"
+summary = "Describe in one sentence what this rule finds"
+languages = ["python", "javascript", "typescript", "env", "yaml"]
+# At least one of these words must occur in a file for the rule to run on it.
+keywords = ["llm-gateway.example.com"]
+message = "`{{value}}` is not the approved LLM gateway"
+help = "Send LLM traffic through the approved gateway"
+
+[docs]
+what = "Finds the example host; replace with what your rule finds."
+why = "Explain why this can send PHI outside the organisation's BAA."
+safeguard = "45 CFR 164.312(e)(1) - transmission security"
+bad = "LLM_URL=https://llm-gateway.example.com/v1"
+good = "LLM_URL=https://approved-gateway.example.org/v1"
+
+[[match]]
+kind = "string"
+pattern = '(?P<hit>llm-gateway\.example\.com)'
+"#
+        )
+    }
+
+    pub fn fixture_text(id: &str) -> String {
+        format!(
+            "# ruleid: {id}
+LLM_URL=https://llm-gateway.example.com/v1
+# ok: {id}
+LLM_URL=https://approved-gateway.example.org/v1
+"
+        )
+    }
+
+    /// Writes `<dir>/<ID>-<name>.toml` and `<dir>/fixtures/<ID>/example.env`.
+    pub fn new_rule(
+        catalog: &Catalog,
+        id: &str,
+        name: &str,
+        dir: &Path,
+    ) -> Result<Vec<PathBuf>, String> {
+        if let Some(r) = catalog.find(id).or_else(|| catalog.find(name)) {
+            return Err(format!("{} ({}) already exists", r.info.id, r.info.name));
+        }
+        let text = rule_text(id, name);
+        crate::rule::compile("new rule", &text, &catalog.knowledge, true)
+            .map_err(|e| format!("cannot scaffold this rule: {}", e.message))?;
+        let rule = dir.join(format!("{id}-{name}.toml"));
+        let fixture = dir.join("fixtures").join(id).join("example.env");
+        for p in [&rule, &fixture] {
+            if p.exists() {
+                return Err(format!(
+                    "{} already exists; not overwriting it",
+                    p.display()
+                ));
+            }
+        }
+        std::fs::create_dir_all(fixture.parent().unwrap_or(dir))
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::write(&rule, text).map_err(|e| format!("cannot write {}: {e}", rule.display()))?;
+        std::fs::write(&fixture, fixture_text(id))
+            .map_err(|e| format!("cannot write {}: {e}", fixture.display()))?;
+        Ok(vec![rule, fixture])
+    }
 }

@@ -4,6 +4,7 @@
 //! data; `Settings::active_rules` turns selection into catalogue indices.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Severity;
 use crate::engine::Envelope;
@@ -22,6 +23,45 @@ pub struct Settings {
     pub exclude: Vec<String>,
     pub max_filesize: u64,
     pub include_vendored: bool,
+    /// Suppression comments must give a reason (`-- why`); PHI902 otherwise.
+    pub require_suppression_reason: bool,
+    /// Compiled `exclude` + `extend-exclude` globs, relative to the config that declares them.
+    pub exclude_globs: Vec<PathGlob>,
+    /// `[per-file-ignores]`: findings of these rules in matching files are suppressed.
+    pub per_file_ignores: Vec<PerFileIgnore>,
+    /// Folders of custom rules (absolute).
+    pub rules_dirs: Vec<PathBuf>,
+    /// The config file these settings come from (`None`: defaults).
+    pub config_path: Option<PathBuf>,
+}
+
+/// A path glob and the folder it is relative to.
+#[derive(Clone, Debug)]
+pub struct PathGlob {
+    pub base: PathBuf,
+    pub pattern: String,
+    pub matcher: globset::GlobMatcher,
+}
+
+impl PathGlob {
+    /// Whether `path` (absolute) or one of its ancestors below `base` matches.
+    pub fn matches(&self, path: &Path) -> bool {
+        let Ok(rel) = path.strip_prefix(&self.base) else {
+            return false;
+        };
+        rel.ancestors()
+            .any(|a| !a.as_os_str().is_empty() && self.matcher.is_match(a))
+    }
+}
+
+/// One `[per-file-ignores]` entry.
+#[derive(Clone, Debug)]
+pub struct PerFileIgnore {
+    pub glob: PathGlob,
+    /// Rule ids it silences.
+    pub rules: Vec<String>,
+    /// `path:line` of the entry in its config file.
+    pub location: String,
 }
 
 impl Default for Settings {
@@ -35,6 +75,11 @@ impl Default for Settings {
             exclude: Vec::new(),
             max_filesize: 5 * 1024 * 1024,
             include_vendored: false,
+            require_suppression_reason: true,
+            exclude_globs: Vec::new(),
+            per_file_ignores: Vec::new(),
+            rules_dirs: Vec::new(),
+            config_path: None,
         }
     }
 }
@@ -58,6 +103,15 @@ impl Settings {
             .iter()
             .enumerate()
             .filter(|(_, r)| {
+                // Custom rules apply where their folder is configured.
+                if r.info.custom
+                    && !self
+                        .rules_dirs
+                        .iter()
+                        .any(|d| Path::new(&r.source).starts_with(d))
+                {
+                    return false;
+                }
                 let (id, name) = (&r.info.id, &r.info.name);
                 let selected =
                     self.select.is_empty() || self.select.iter().any(|s| selects(s, id, name));
@@ -67,5 +121,19 @@ impl Settings {
             })
             .map(|(i, _)| i)
             .collect()
+    }
+}
+
+impl Settings {
+    /// Whether a file (absolute path) is excluded by the configured globs.
+    pub fn excludes(&self, path: &Path) -> bool {
+        self.exclude_globs.iter().any(|g| g.matches(path))
+    }
+
+    /// The per-file-ignores entry silencing `rule` in `path`, if any.
+    pub fn per_file_ignore(&self, path: &Path, rule: &str) -> Option<&PerFileIgnore> {
+        self.per_file_ignores
+            .iter()
+            .find(|p| p.rules.iter().any(|r| r == rule) && p.glob.matches(path))
     }
 }

@@ -101,8 +101,11 @@ impl<'a> Taint<'a> {
                 {
                     return None;
                 }
+                // Getters through a content-free member (`resp.getUsage().getTotalTokens()`)
+                // read no content from their receiver, as member chains do not.
+                let free = self.content_free(&call.callee);
                 // A method on content (`text.strip()`, `resp.choices[0].message.content.upper()`).
-                if call.callee.contains('.') {
+                if !free && call.callee.contains('.') {
                     let object = &call.callee[..call.callee.rfind('.').unwrap_or(0)];
                     if self.is_tainted_name(object, scope) {
                         return Some(object.to_string());
@@ -113,6 +116,7 @@ impl<'a> Taint<'a> {
                     .calls
                     .iter()
                     .position(|c| c.chained_into == Some(*j))
+                    .filter(|_| !free)
                 {
                     if let Some(c) = self.carrier(&Value::Call(inner), scope, depth + 1) {
                         return Some(c);

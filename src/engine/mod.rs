@@ -32,6 +32,10 @@ pub struct Envelope {
     pub covered_vendors: Vec<String>,
     pub allowed_hosts: Vec<String>,
     pub approved_providers: Vec<String>,
+    /// Azure OpenAI API versions the organisation has approved (for PHI301 checks).
+    pub approved_api_versions: Vec<String>,
+    /// Azure regions inside the organisation's data-residency policy.
+    pub allowed_regions: Vec<String>,
 }
 
 impl Envelope {
@@ -390,6 +394,8 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
             }
         }
         Matcher::Flow { sinks } => flow::run(ri, rule, m, sinks, ctx, hits),
+        // Suppression findings come from `suppress::apply`.
+        Matcher::Suppression => {}
     }
 }
 
@@ -539,6 +545,12 @@ fn lookup<'f>(
 /// dotted through nested objects) or by position.
 pub fn find_arg<'c>(call: &'c Call, names: &[String], pos: Option<usize>) -> Option<&'c Arg> {
     for name in names {
+        // Folded builder chains name further arguments `method.1` / `method.param`.
+        if name.contains('.') {
+            if let Some(a) = call.args.iter().find(|a| a.name.as_deref() == Some(name)) {
+                return Some(a);
+            }
+        }
         let mut parts = name.split('.');
         let first = parts.next().unwrap_or("");
         let rest: Vec<&str> = parts.collect();
@@ -582,10 +594,48 @@ pub fn find_arg<'c>(call: &'c Call, names: &[String], pos: Option<usize>) -> Opt
     None
 }
 
+/// A named argument held by an options object passed positionally: a name bound to an object
+/// literal (`new AzureOpenAI(options)`) or a constructed options object
+/// (`new AzureOpenAIClientOptions { ServiceVersion = ... }`).
+fn find_arg_indirect(ctx: &FileCtx, call: &Call, names: &[String]) -> Option<Arg> {
+    if names.is_empty() {
+        return None;
+    }
+    for a in call.args.iter().filter(|a| a.name.is_none()) {
+        let (v, _) = resolve(ctx.facts, &a.value, call.scope, call.span.start);
+        let holder = match v {
+            Value::Object(items) => Call {
+                args: vec![Arg {
+                    name: None,
+                    value: Value::Object(items.clone()),
+                    span: a.span.clone(),
+                }],
+                ..call.clone()
+            },
+            Value::Call(j) => match ctx.facts.calls.get(*j) {
+                Some(inner) if inner.is_new => inner.clone(),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if let Some(found) = find_arg(&holder, names, None) {
+            return Some(found.clone());
+        }
+    }
+    None
+}
+
 /// Evaluates one condition. `None`: it does not hold. `Some(Some((span, shown)))`: it holds on
 /// a value at `span`. `Some(None)`: it holds without a value (absent).
 fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, String)>> {
-    let arg = find_arg(call, &c.args, c.pos);
+    let indirect;
+    let arg = match find_arg(call, &c.args, c.pos) {
+        Some(a) => Some(a),
+        None => {
+            indirect = find_arg_indirect(ctx, call, &c.args);
+            indirect.as_ref()
+        }
+    };
     for is in &c.is {
         match (is, arg) {
             (Is::Absent, None) => return Some(None),
@@ -712,6 +762,9 @@ pub fn receiver_built_by(facts: &Facts, ci: usize, glob: &crate::rule::Glob) -> 
     }
     let root = root_of(callee);
     names.push(root.to_string());
+    if param_built_by(facts, call.scope, root, glob, 0) {
+        return true;
+    }
     for name in names {
         let mut seen = 0;
         let mut cur = Value::Ident(name.clone());
@@ -748,12 +801,60 @@ pub fn receiver_built_by(facts: &Facts, ci: usize, glob: &crate::rule::Glob) -> 
     false
 }
 
+/// Whether `name`, a parameter of scope `scope`, receives an object built by a call matching
+/// `glob` at some call site of that function in the same file (`def ask(client): ...` called as
+/// `ask(AzureOpenAI(...))` or with a name bound to one).
+fn param_built_by(
+    facts: &Facts,
+    scope: usize,
+    name: &str,
+    glob: &crate::rule::Glob,
+    depth: usize,
+) -> bool {
+    if scope == 0 || depth > 3 {
+        return false;
+    }
+    let Some(sc) = facts.scopes.get(scope) else {
+        return false;
+    };
+    let params: Vec<&String> = sc
+        .params
+        .iter()
+        .filter(|p| *p != "self" && *p != "cls")
+        .collect();
+    let Some(k) = params.iter().position(|p| *p == name) else {
+        return false;
+    };
+    for site in facts
+        .calls
+        .iter()
+        .filter(|c| c.callee.rsplit('.').next() == Some(sc.name.as_str()))
+    {
+        let arg = site
+            .args
+            .iter()
+            .find(|a| a.name.as_deref() == Some(name))
+            .or_else(|| site.args.iter().filter(|a| a.name.is_none()).nth(k));
+        let Some(arg) = arg else { continue };
+        let (v, _) = resolve(facts, &arg.value, site.scope, site.span.start);
+        match v {
+            Value::Call(j) if glob.matches(&facts.calls[*j].qualified) => return true,
+            Value::Ident(n) if param_built_by(facts, site.scope, root_of(n), glob, depth + 1) => {
+                return true
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// (start, end, name) of every value bound to a name: assignment targets, argument names,
 /// config keys; innermost first when searched by [`name_for`].
 fn bound_names(facts: &Facts) -> Vec<(usize, usize, String)> {
     let mut v: Vec<(usize, usize, String)> = Vec::new();
     for a in &facts.assigns {
         v.push((a.span.start, a.span.end, a.target.clone()));
+        nested_names(&a.value, &a.target, &mut v, 0);
     }
     for c in &facts.calls {
         for a in &c.args {
@@ -761,20 +862,45 @@ fn bound_names(facts: &Facts) -> Vec<(usize, usize, String)> {
                 Some(n) => format!("{}.{}", c.callee, n),
                 None => c.callee.clone(),
             };
-            v.push((a.span.start, a.span.end, name));
-            if let Value::Object(items) = &a.value {
-                for i in items {
-                    if let Some(n) = &i.name {
-                        v.push((i.span.start, i.span.end, format!("{}.{}", c.callee, n)));
-                    }
-                }
-            }
+            v.push((a.span.start, a.span.end, name.clone()));
+            // A positional object literal is a bag of named arguments: its keys bind to the callee.
+            let parent = if a.name.is_none() { &c.callee } else { &name };
+            nested_names(&a.value, parent, &mut v, 0);
         }
     }
     for e in &facts.config {
         v.push((e.value_span.start, e.value_span.end, e.key.clone()));
     }
     v
+}
+
+/// Names for the entries of object literals nested in a bound value: `parent.key`, list
+/// elements transparent (`messages=[{"content": [{"type": ...}]}]` binds
+/// `create.messages.content.type`).
+fn nested_names(value: &Value, parent: &str, out: &mut Vec<(usize, usize, String)>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match value {
+        Value::Object(items) => {
+            for i in items {
+                match &i.name {
+                    Some(n) => {
+                        let name = format!("{parent}.{n}");
+                        out.push((i.span.start, i.span.end, name.clone()));
+                        nested_names(&i.value, &name, out, depth + 1);
+                    }
+                    None => nested_names(&i.value, parent, out, depth + 1),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                nested_names(item, parent, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn name_for<'n>(names: &'n [(usize, usize, String)], span: &Span) -> Option<&'n str> {
@@ -909,5 +1035,89 @@ resource "svc" "d" {
             .unwrap()
             .push("on".into());
         assert_eq!(lines(&cat, Lang::Env, env, &project), vec![1]);
+    }
+
+    use crate::facts::Arg;
+
+    fn arg(name: Option<&str>, value: Value, span: Span) -> Arg {
+        Arg {
+            name: name.map(str::to_string),
+            value,
+            span,
+        }
+    }
+
+    #[test]
+    fn nested_object_entries_bind_their_key_path() {
+        // create(messages=[{"content": [{"type": "image_url"}]}]) with made-up spans.
+        let part = Value::Object(vec![arg(
+            Some("type"),
+            Value::Str("image_url".into()),
+            40..51,
+        )]);
+        let msg = Value::Object(vec![arg(Some("content"), Value::Array(vec![part]), 30..60)]);
+        let mut f = Facts::new();
+        f.calls.push(Call {
+            callee: "client.create".into(),
+            qualified: "client.create".into(),
+            is_new: false,
+            args: vec![arg(Some("messages"), Value::Array(vec![msg]), 20..70)],
+            span: 0..71,
+            callee_span: 0..13,
+            scope: 0,
+            chained_into: None,
+            decorator: false,
+        });
+        let names = bound_names(&f);
+        assert_eq!(
+            name_for(&names, &(41..50)),
+            Some("client.create.messages.content.type")
+        );
+        assert_eq!(
+            name_for(&names, &(31..35)),
+            Some("client.create.messages.content")
+        );
+    }
+
+    #[test]
+    fn dotted_names_find_folded_chain_arguments_and_object_members() {
+        let call = Call {
+            callee: "Kernel.CreateBuilder".into(),
+            qualified: "Kernel.CreateBuilder".into(),
+            is_new: false,
+            args: vec![
+                arg(
+                    Some("AddAzureOpenAIChatCompletion"),
+                    Value::Str("dep".into()),
+                    0..0,
+                ),
+                arg(
+                    Some("AddAzureOpenAIChatCompletion.apiVersion"),
+                    Value::Str("2024-10-21".into()),
+                    0..0,
+                ),
+                arg(
+                    None,
+                    Value::Object(vec![arg(
+                        Some("configuration"),
+                        Value::Object(vec![arg(Some("baseURL"), Value::Null, 0..0)]),
+                        0..0,
+                    )]),
+                    0..0,
+                ),
+            ],
+            span: 0..0,
+            callee_span: 0..0,
+            scope: 0,
+            chained_into: None,
+            decorator: false,
+        };
+        let found = |n: &str| find_arg(&call, &[n.to_string()], None).map(|a| a.value.clone());
+        assert_eq!(
+            found("AddAzureOpenAIChatCompletion.apiVersion"),
+            Some(Value::Str("2024-10-21".into()))
+        );
+        assert_eq!(found("configuration.baseURL"), Some(Value::Null));
+        assert_eq!(found("AddAzureOpenAIChatCompletion.1"), None);
     }
 }

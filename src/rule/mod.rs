@@ -151,6 +151,8 @@ pub enum Matcher {
     Flow {
         sinks: Vec<Sink>,
     },
+    /// Findings about suppression comments; produced by `suppress`, not by the engine.
+    Suppression,
 }
 
 /// Where a call match points.
@@ -672,12 +674,15 @@ fn compile_match(
                 .collect::<Result<_, _>>()?;
             Matcher::Flow { sinks }
         }
+        "suppression" => Matcher::Suppression,
         other => {
             return Err(err(
                 path,
                 text,
                 Some(other),
-                format!("unknown match kind `{other}` (call, string, config, block, flow)"),
+                format!(
+                    "unknown match kind `{other}` (call, string, config, block, flow, suppression)"
+                ),
             ));
         }
     };

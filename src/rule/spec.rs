@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::diagnostic::RuleDocs;
 
 /// One rule file.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RuleSpec {
     /// Format version of the rule file; 1 today.
@@ -38,10 +38,11 @@ fn one() -> u32 {
 
 /// One way a rule can match. Each kind reads the fields it documents and rejects the others
 /// at compile time.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct MatchSpec {
-    /// `call`, `string`, `config`, `block` or `flow`.
+    /// `call`, `string`, `config`, `block`, `flow` or `suppression` (findings about suppression
+    /// comments, produced by phi-lint itself; only for the PHI90x rules).
     pub kind: String,
     /// Restrict this match to some of the rule's languages.
     #[serde(default)]
@@ -145,7 +146,7 @@ pub struct MatchSpec {
 }
 
 /// A condition on a call's arguments.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CondSpec {
     /// Argument names (keyword, property, builder method, object-literal key).
@@ -158,14 +159,14 @@ pub struct CondSpec {
     pub is: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AssignCondSpec {
     pub target: Vec<String>,
     pub value: String,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EntryCondSpec {
     pub key: String,
@@ -173,7 +174,7 @@ pub struct EntryCondSpec {
 }
 
 /// A condition on an IaC block's attribute.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AttrCondSpec {
     /// Relative key paths (any of).
@@ -185,7 +186,7 @@ pub struct AttrCondSpec {
 }
 
 /// A telemetry or logging call that must not receive prompt or completion data.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SinkSpec {
     pub callee: Vec<String>,
@@ -201,7 +202,7 @@ pub struct SinkSpec {
 }
 
 /// `rules/knowledge.toml`: value classes and the flow analysis' vocabulary.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct KnowledgeSpec {
     #[serde(default)]
@@ -214,7 +215,7 @@ pub struct KnowledgeSpec {
 }
 
 /// A class of values: a string matching `string`, or an env read whose name matches `env`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ClassSpec {
     pub string: Option<String>,
@@ -223,7 +224,7 @@ pub struct ClassSpec {
     pub ident: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FlowSpec {
     /// Calls that send a prompt to an LLM (callee globs).
