@@ -26,8 +26,9 @@ struct Taint<'a> {
 
 impl<'a> Taint<'a> {
     fn content_free(&self, name: &str) -> bool {
+        // The root counts too: a context or cancellation token passed first to an LLM call
+        // (`ctx`) is not content.
         name.split(['.', '[', ']', '(', ')'])
-            .skip(1)
             .any(|seg| self.ctx.knowledge.content_free.iter().any(|c| c == seg))
     }
 
@@ -307,6 +308,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             (s.callee.matches(&c.qualified) || s.callee.matches(&c.callee))
                 && (s.receiver.is_empty() || receiver_built_by(facts, ci, &s.receiver))
                 && s.if_file.as_deref().is_none_or(imports_marker)
+                && !s.unless_text.as_ref().is_some_and(|r| r.is_match(ctx.text))
         }) else {
             continue;
         };

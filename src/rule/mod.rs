@@ -110,6 +110,7 @@ pub struct Sink {
     pub receiver: Glob,
     pub args: Vec<String>,
     pub if_file: Option<String>,
+    pub unless_text: Option<Regex>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
@@ -667,6 +668,11 @@ fn compile_match(
                         receiver: glob(path, text, &s.receiver)?,
                         args: s.args.clone(),
                         if_file: s.if_file.clone(),
+                        unless_text: s
+                            .unless_text
+                            .as_deref()
+                            .map(|r| regex(path, text, r))
+                            .transpose()?,
                         vendor: s.vendor.clone(),
                         label: s.label.clone(),
                     })

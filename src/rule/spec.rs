@@ -197,6 +197,8 @@ pub struct SinkSpec {
     pub args: Vec<String>,
     /// A marker set from knowledge.toml the file must import (e.g. `server`).
     pub if_file: Option<String>,
+    /// The sink does not apply when the file's text matches this regex (`"use client"`).
+    pub unless_text: Option<String>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
