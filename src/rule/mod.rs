@@ -203,6 +203,8 @@ pub struct Knowledge {
     pub prompt_positions: Vec<usize>,
     pub content_free: Vec<String>,
     pub sanitizers: Glob,
+    pub message_builders: Glob,
+    pub accessors: Vec<String>,
     pub markers: BTreeMap<String, Glob>,
 }
 
@@ -297,6 +299,8 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         prompt_positions: spec.flow.prompt_positions.clone(),
         content_free: spec.flow.content_free.clone(),
         sanitizers: glob(path, text, &spec.flow.sanitizers)?,
+        message_builders: glob(path, text, &spec.flow.message_builders)?,
+        accessors: spec.flow.accessors.clone(),
         markers,
     })
 }

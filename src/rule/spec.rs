@@ -244,8 +244,13 @@ pub struct FlowSpec {
     /// Calls whose result carries no content (`len`, `hashlib.sha256`).
     #[serde(default)]
     pub sanitizers: Vec<String>,
-    /// Parameter or variable names that hold prompt content by convention when passed to an
-    /// LLM call in the same function.
+    /// Calls that put content into a chat history or message object
+    /// (`chat_history.add_user_message(x)`, `HumanMessage(content=x)`): every argument is
+    /// prompt content.
     #[serde(default)]
     pub message_builders: Vec<String>,
+    /// Methods that read data out of their object (`get`, `pop`, `strip`): a value they return
+    /// was built from that object, so the object is content too when the value is.
+    #[serde(default)]
+    pub accessors: Vec<String>,
 }
