@@ -37,8 +37,8 @@ pub struct Input {
 struct FileResult {
     findings: Vec<Finding>,
     notes: Vec<Note>,
-    /// Project variables this file sets (only when asked for).
-    env: Vec<String>,
+    /// Project variables this file sets, with their values (only when asked for).
+    env: Vec<(String, Option<String>)>,
 }
 
 /// Checks inputs with the given rules and settings.
@@ -83,7 +83,7 @@ impl<'a> Checker<'a> {
                 self.catalog.rules[i]
                     .matches
                     .iter()
-                    .flat_map(|m| m.unless_project_sets.clone())
+                    .flat_map(|m| m.unless_project_sets.iter().map(|(n, _)| n.clone()))
             })
             .collect()
     }
@@ -123,7 +123,9 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let text = source::decode(&bytes).text;
-            collect_env(&wanted, lang, &text, None, &mut self.project.env_set);
+            let mut found = Vec::new();
+            collect_env(&wanted, lang, &text, None, &mut found);
+            add_env(&mut self.project, found);
         }
     }
 
@@ -138,9 +140,10 @@ impl<'a> Checker<'a> {
             let (config, code): (Vec<usize>, Vec<usize>) = (0..inputs.len())
                 .partition(|&i| lang::detect(&inputs[i].path).is_some_and(|l| !l.is_code()));
             let mut first = self.run_pool(inputs, &config, threads, &self.project, Some(&self.deferred));
+            first.sort_by_key(|(i, _)| *i);
             let mut project = self.project.clone();
             for (_, r) in &mut first {
-                project.env_set.extend(r.env.drain(..));
+                add_env(&mut project, std::mem::take(&mut r.env));
             }
             let second = self.run_pool(inputs, &code, threads, &project, None);
             first.extend(second);
@@ -453,14 +456,25 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
 
-/// Adds to `out` the variables of `wanted` that a config file sets to a non-empty value.
-/// `facts` are the file's facts when already extracted.
+/// Records variables found by [`collect_env`] in the project context.
+fn add_env(project: &mut Project, found: Vec<(String, Option<String>)>) {
+    for (name, value) in found {
+        if let Some(v) = value {
+            project.env_values.entry(name.clone()).or_default().push(v);
+        }
+        project.env_set.insert(name);
+    }
+}
+
+/// Adds to `out` the variables of `wanted` that a config file sets to a non-empty value,
+/// with the value's text when it has one. `facts` are the file's facts when already
+/// extracted.
 fn collect_env(
     wanted: &[String],
     lang: Lang,
     text: &str,
     facts: Option<&crate::facts::Facts>,
-    out: &mut impl Extend<String>,
+    out: &mut Vec<(String, Option<String>)>,
 ) {
     if !wanted.iter().any(|w| text.contains(w.as_str())) {
         return;
@@ -481,7 +495,10 @@ fn collect_env(
         if wanted.iter().any(|w| w == name || *w == e.key) {
             let empty = matches!(&e.value, crate::facts::Value::Str(s) if s.trim().is_empty());
             if !empty {
-                out.extend(std::iter::once(name.to_string()));
+                out.push((
+                    name.to_string(),
+                    engine::value_text(facts, &e.value, 0),
+                ));
             }
         }
     }

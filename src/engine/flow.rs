@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use crate::diagnostic::Hit;
 use crate::engine::{receiver_built_by, FileCtx};
 use crate::facts::{root_of, Facts, Part, Value};
-use crate::rule::{Match, Rule, Sink};
+use crate::rule::{Knowledge, Match, Rule, Sink};
 
 struct Taint<'a> {
     facts: &'a Facts,
@@ -149,25 +149,43 @@ impl<'a> Taint<'a> {
     }
 }
 
-fn refs_deep(facts: &Facts, v: &Value, out: &mut Vec<String>, depth: usize) {
+fn refs_deep(facts: &Facts, k: &Knowledge, v: &Value, out: &mut Vec<String>, depth: usize) {
     if depth > 12 {
         return;
     }
     match v {
         Value::Call(j) => {
-            for a in &facts.calls[*j].args {
-                refs_deep(facts, &a.value, out, depth + 1);
+            let call = &facts.calls[*j];
+            for a in &call.args {
+                refs_deep(facts, k, &a.value, out, depth + 1);
+            }
+            // `content = message.get("content")`: what built the value includes the object the
+            // method was called on, unless that is an imported module or class.
+            if let Some(dot) = call
+                .callee
+                .rfind('.')
+                .filter(|&d| k.accessors.iter().any(|m| *m == call.callee[d + 1..]))
+            {
+                let object = &call.callee[..dot];
+                let root = root_of(object);
+                if !root.is_empty()
+                    && !facts.imports.iter().any(|i| i.local == root)
+                    && root != "self"
+                    && root != "this"
+                {
+                    out.push(object.to_string());
+                }
             }
         }
         Value::Object(args) => args
             .iter()
-            .for_each(|a| refs_deep(facts, &a.value, out, depth + 1)),
+            .for_each(|a| refs_deep(facts, k, &a.value, out, depth + 1)),
         Value::Array(items) => items
             .iter()
-            .for_each(|i| refs_deep(facts, i, out, depth + 1)),
+            .for_each(|i| refs_deep(facts, k, i, out, depth + 1)),
         Value::Template(parts) => parts.iter().for_each(|p| {
             if let Part::Hole(h) = p {
-                refs_deep(facts, h, out, depth + 1)
+                refs_deep(facts, k, h, out, depth + 1)
             }
         }),
         other => other.refs(out, &facts.calls),
@@ -185,7 +203,11 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             !c.decorator && (k.llm_calls.matches(&c.qualified) || k.llm_calls.matches(&c.callee))
         })
         .collect();
-    if !llm.iter().any(|&b| b) {
+    let builds_messages = facts
+        .calls
+        .iter()
+        .any(|c| k.message_builders.matches(&c.qualified) || k.message_builders.matches(&c.callee));
+    if !llm.iter().any(|&b| b) && !builds_messages {
         return;
     }
     let mut t = Taint {
@@ -195,8 +217,21 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
         llm: llm.clone(),
     };
 
-    // Seeds: prompt arguments of LLM calls.
+    // Seeds: prompt arguments of LLM calls, and everything put into a chat history.
     let mut prompt_names: Vec<(usize, String)> = Vec::new();
+    for c in facts.calls.iter().filter(|c| {
+        k.message_builders.matches(&c.qualified) || k.message_builders.matches(&c.callee)
+    }) {
+        for a in &c.args {
+            let mut out = Vec::new();
+            refs_deep(facts, k, &a.value, &mut out, 0);
+            for r in out {
+                if !t.content_free(&r) {
+                    prompt_names.push((c.scope, root_name(&r)));
+                }
+            }
+        }
+    }
     for (i, c) in facts.calls.iter().enumerate() {
         if !llm[i] {
             continue;
@@ -213,7 +248,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             };
             if carries {
                 let mut out = Vec::new();
-                refs_deep(facts, &a.value, &mut out, 0);
+                refs_deep(facts, k, &a.value, &mut out, 0);
                 for r in out {
                     if !t.content_free(&r) {
                         prompt_names.push((c.scope, root_name(&r)));
@@ -233,7 +268,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
                 .filter(|a| a.target == *name && (a.scope == *scope || a.scope == 0))
             {
                 let mut out = Vec::new();
-                refs_deep(facts, &a.value, &mut out, 0);
+                refs_deep(facts, k, &a.value, &mut out, 0);
                 for r in out {
                     let n = root_name(&r);
                     if !t.content_free(&r)

@@ -100,6 +100,8 @@ pub struct AttrCond {
     pub keys: Vec<String>,
     pub absent: bool,
     pub values: Vec<Regex>,
+    /// `not:` atoms: a literal value matching none of these satisfies the condition.
+    pub not_values: Vec<Regex>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,11 +139,14 @@ pub enum Matcher {
     Config {
         key: Regex,
         value: Option<Regex>,
+        not: Vec<Regex>,
         unless_entry: Vec<(Regex, Regex)>,
+        objects: bool,
     },
     Block {
         kinds: Vec<String>,
         where_attr: Vec<AttrCond>,
+        unless_attr: Vec<AttrCond>,
         attr: AttrCond,
     },
     Flow {
@@ -169,7 +174,8 @@ pub struct Match {
     pub provider: Option<String>,
     pub if_imports: Glob,
     pub unless_assigned: Vec<(Glob, Regex)>,
-    pub unless_project_sets: Vec<String>,
+    /// Variable names, each with an optional regex its project value must match.
+    pub unless_project_sets: Vec<(String, Option<Regex>)>,
     pub if_calls: Glob,
     pub unless_text: Option<Regex>,
     pub paths: Option<globset::GlobSet>,
@@ -199,6 +205,8 @@ pub struct Knowledge {
     pub prompt_positions: Vec<usize>,
     pub content_free: Vec<String>,
     pub sanitizers: Glob,
+    pub message_builders: Glob,
+    pub accessors: Vec<String>,
     pub markers: BTreeMap<String, Glob>,
 }
 
@@ -293,6 +301,8 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         prompt_positions: spec.flow.prompt_positions.clone(),
         content_free: spec.flow.content_free.clone(),
         sanitizers: glob(path, text, &spec.flow.sanitizers)?,
+        message_builders: glob(path, text, &spec.flow.message_builders)?,
+        accessors: spec.flow.accessors.clone(),
         markers,
     })
 }
@@ -446,10 +456,13 @@ fn compile_is(
 
 fn compile_attr(path: &str, text: &str, a: &spec::AttrCondSpec) -> Result<AttrCond, LoadError> {
     let mut values = Vec::new();
+    let mut not_values = Vec::new();
     let mut absent = false;
     for v in &a.is {
         if v == "absent" {
             absent = true;
+        } else if let Some(re) = v.strip_prefix("not:") {
+            not_values.push(regex(path, text, re)?);
         } else if let Some(re) = v.strip_prefix("re:") {
             values.push(regex(path, text, re)?);
         } else {
@@ -460,6 +473,7 @@ fn compile_attr(path: &str, text: &str, a: &spec::AttrCondSpec) -> Result<AttrCo
         keys: a.key.clone(),
         absent,
         values,
+        not_values,
     })
 }
 
@@ -596,11 +610,17 @@ fn compile_match(
                     .as_deref()
                     .map(|r| regex(path, text, r))
                     .transpose()?,
+                not: m
+                    .not_pattern
+                    .iter()
+                    .map(|r| regex(path, text, r))
+                    .collect::<Result<_, _>>()?,
                 unless_entry: m
                     .unless_entry
                     .iter()
                     .map(|e| Ok((regex(path, text, &e.key)?, regex(path, text, &e.value)?)))
                     .collect::<Result<_, LoadError>>()?,
+                objects: m.objects,
             }
         }
         "block" => {
@@ -616,6 +636,11 @@ fn compile_match(
                 kinds: m.block.clone(),
                 where_attr: m
                     .where_attr
+                    .iter()
+                    .map(|a| compile_attr(path, text, a))
+                    .collect::<Result<_, _>>()?,
+                unless_attr: m
+                    .unless_attr
                     .iter()
                     .map(|a| compile_attr(path, text, a))
                     .collect::<Result<_, _>>()?,
@@ -686,7 +711,17 @@ fn compile_match(
             .iter()
             .map(|a| Ok((glob(path, text, &a.target)?, regex(path, text, &a.value)?)))
             .collect::<Result<_, LoadError>>()?,
-        unless_project_sets: m.unless_project_sets.clone(),
+        unless_project_sets: m
+            .unless_project_sets
+            .iter()
+            .map(|v| match v.split_once('=') {
+                Some((name, re)) => Ok((
+                    name.trim().to_string(),
+                    Some(regex(path, text, &format!("(?i)^(?:{re})$"))?),
+                )),
+                None => Ok((v.clone(), None)),
+            })
+            .collect::<Result<_, LoadError>>()?,
         if_calls: glob(path, text, &m.if_calls)?,
         unless_text: m
             .unless_text
@@ -750,8 +785,8 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
 
-    /// `keywords-also` may only skip files a rule cannot match: every LLM-call glob (for flow
-    /// matches) and every callee glob (for call matches) must have a name segment containing
+    /// `keywords-also` may only skip files a rule cannot match: every LLM-call and
+    /// chat-history builder glob (flow matches need one in the file) and every callee glob (for call matches) must have a name segment containing
     /// one of the rule's second-group keywords, since a matching call spells that segment in
     /// the file (at the call or in the import that names it).
     #[test]
@@ -775,9 +810,16 @@ mod tests {
                 .iter()
                 .map(|w| w.to_ascii_lowercase())
                 .collect();
+            let flow: Vec<String> = k
+                .flow
+                .llm_calls
+                .iter()
+                .chain(&k.flow.message_builders)
+                .cloned()
+                .collect();
             for m in &spec.matches {
                 let globs = match m.kind.as_str() {
-                    "flow" => &k.flow.llm_calls,
+                    "flow" => &flow,
                     "call" => &m.callee,
                     other => panic!("{path}: keywords-also with a `{other}` match"),
                 };
