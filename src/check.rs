@@ -139,7 +139,13 @@ impl<'a> Checker<'a> {
             // they supply it for the code files.
             let (config, code): (Vec<usize>, Vec<usize>) = (0..inputs.len())
                 .partition(|&i| lang::detect(&inputs[i].path).is_some_and(|l| !l.is_code()));
-            let mut first = self.run_pool(inputs, &config, threads, &self.project, Some(&self.deferred));
+            let mut first = self.run_pool(
+                inputs,
+                &config,
+                threads,
+                &self.project,
+                Some(&self.deferred),
+            );
             first.sort_by_key(|(i, _)| *i);
             let mut project = self.project.clone();
             for (_, r) in &mut first {
@@ -306,9 +312,7 @@ impl<'a> Checker<'a> {
             })
             .collect();
         let env = env.filter(|_| !lang.is_code());
-        let wants_env = |b: &[u8]| {
-            env.is_some_and(|w| w.iter().any(|v| contains(b, v.as_bytes())))
-        };
+        let wants_env = |b: &[u8]| env.is_some_and(|w| w.iter().any(|v| contains(b, v.as_bytes())));
         // Nothing to do for most files: no rule survived the prefilter, no suppression comment
         // and no project variable; decode (a copy of the file) only to report a bad encoding.
         if rules.is_empty()
@@ -495,10 +499,7 @@ fn collect_env(
         if wanted.iter().any(|w| w == name || *w == e.key) {
             let empty = matches!(&e.value, crate::facts::Value::Str(s) if s.trim().is_empty());
             if !empty {
-                out.push((
-                    name.to_string(),
-                    engine::value_text(facts, &e.value, 0),
-                ));
+                out.push((name.to_string(), engine::value_text(facts, &e.value, 0)));
             }
         }
     }

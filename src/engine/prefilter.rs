@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn second_group_must_also_occur() {
         let p = Prefilter::with_groups(&[
-            (vec!["log".into()], vec!["completion".into(), "invoke".into()]),
+            (
+                vec!["log".into()],
+                vec!["completion".into(), "invoke".into()],
+            ),
             (vec!["log".into()], vec![]),
             (vec!["x".into()], vec!["log".into()]),
         ]);

@@ -37,9 +37,48 @@ impl fmt::Display for LoadError {
     }
 }
 
+/// A regex checked when its rule loads and compiled the first time it is used: a run
+/// compiles only the patterns of rules that reach a file (`--staged` on a few files, a
+/// `--select`ed rule), not all of them at startup. Dereferences to [`Regex`].
+#[derive(Clone, Debug)]
+pub struct LazyRegex {
+    source: String,
+    compiled: std::sync::OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    /// Parses `source` (syntax errors are reported now); compiles it on first use.
+    pub fn new(source: &str) -> Result<LazyRegex, String> {
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(source)
+            .map_err(|e| e.to_string())?;
+        Ok(LazyRegex {
+            source: source.to_string(),
+            compiled: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+impl std::ops::Deref for LazyRegex {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            // The syntax was checked at load; only a size limit can fail here.
+            Regex::new(&self.source).unwrap_or_else(|e| panic!("regex `{}`: {e}", self.source))
+        })
+    }
+}
+
 /// An anchored pattern over dotted names, compiled from globs where `*` is any text.
 #[derive(Clone, Debug, Default)]
-pub struct Glob(Option<Regex>);
+pub struct Glob(Option<LazyRegex>);
 
 impl Glob {
     pub fn new(patterns: &[String]) -> Result<Glob, String> {
@@ -50,7 +89,7 @@ impl Glob {
             .iter()
             .map(|p| regex::escape(p).replace("\\*", ".*"))
             .collect();
-        Regex::new(&format!("^(?:{})$", alts.join("|")))
+        LazyRegex::new(&format!("^(?:{})$", alts.join("|")))
             .map(|r| Glob(Some(r)))
             .map_err(|e| e.to_string())
     }
@@ -67,9 +106,9 @@ impl Glob {
 /// A compiled value class (see knowledge.toml).
 #[derive(Clone, Debug, Default)]
 pub struct Class {
-    pub string: Option<Regex>,
-    pub env: Option<Regex>,
-    pub ident: Option<Regex>,
+    pub string: Option<LazyRegex>,
+    pub env: Option<LazyRegex>,
+    pub ident: Option<LazyRegex>,
 }
 
 /// One atom of a condition's `is` list.
@@ -78,7 +117,7 @@ pub enum Is {
     Absent,
     Present,
     Literal,
-    Env(Option<Regex>),
+    Env(Option<LazyRegex>),
     True,
     False,
     Unresolved,
@@ -99,9 +138,9 @@ pub struct Cond {
 pub struct AttrCond {
     pub keys: Vec<String>,
     pub absent: bool,
-    pub values: Vec<Regex>,
+    pub values: Vec<LazyRegex>,
     /// `not:` atoms: a literal value matching none of these satisfies the condition.
-    pub not_values: Vec<Regex>,
+    pub not_values: Vec<LazyRegex>,
 }
 
 #[derive(Clone, Debug)]
@@ -110,7 +149,7 @@ pub struct Sink {
     pub receiver: Glob,
     pub args: Vec<String>,
     pub if_file: Option<String>,
-    pub unless_text: Option<Regex>,
+    pub unless_text: Option<LazyRegex>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
@@ -128,19 +167,19 @@ pub enum Matcher {
         report: Report,
     },
     Str {
-        pattern: Regex,
-        not: Vec<Regex>,
+        pattern: LazyRegex,
+        not: Vec<LazyRegex>,
         code: bool,
         config: bool,
-        context: Option<Regex>,
+        context: Option<LazyRegex>,
         secret: bool,
         entropy: Option<f64>,
     },
     Config {
-        key: Regex,
-        value: Option<Regex>,
-        not: Vec<Regex>,
-        unless_entry: Vec<(Regex, Regex)>,
+        key: LazyRegex,
+        value: Option<LazyRegex>,
+        not: Vec<LazyRegex>,
+        unless_entry: Vec<(LazyRegex, LazyRegex)>,
         objects: bool,
     },
     Block {
@@ -173,11 +212,11 @@ pub struct Match {
     pub vendor: Option<String>,
     pub provider: Option<String>,
     pub if_imports: Glob,
-    pub unless_assigned: Vec<(Glob, Regex)>,
+    pub unless_assigned: Vec<(Glob, LazyRegex)>,
     /// Variable names, each with an optional regex its project value must match.
-    pub unless_project_sets: Vec<(String, Option<Regex>)>,
+    pub unless_project_sets: Vec<(String, Option<LazyRegex>)>,
     pub if_calls: Glob,
-    pub unless_text: Option<Regex>,
+    pub unless_text: Option<LazyRegex>,
     pub paths: Option<globset::GlobSet>,
     pub exclude_paths: Option<globset::GlobSet>,
 }
@@ -227,8 +266,8 @@ fn err(path: &str, text: &str, needle: Option<&str>, message: String) -> LoadErr
     }
 }
 
-fn regex(path: &str, text: &str, re: &str) -> Result<Regex, LoadError> {
-    Regex::new(re).map_err(|e| err(path, text, Some(re), format!("invalid regex: {e}")))
+fn regex(path: &str, text: &str, re: &str) -> Result<LazyRegex, LoadError> {
+    LazyRegex::new(re).map_err(|e| err(path, text, Some(re), format!("invalid regex: {e}")))
 }
 
 fn glob(path: &str, text: &str, pats: &[String]) -> Result<Glob, LoadError> {
