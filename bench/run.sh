@@ -3,7 +3,7 @@
 #
 # usage: bench/run.sh [--quick] DENSE_TREE SPARSE_TREE
 #   PHI_LINT=path/to/phi-lint (default: target/release/phi-lint)
-#   RUNS=N (default 5; semgrep always 3), OUT=dir for raw hyperfine JSON (default /tmp/phi-lint-bench)
+#   RUNS=N (default 5; semgrep SEMGREP_RUNS, default 1), OUT=dir for raw hyperfine JSON (default /tmp/phi-lint-bench)
 #   SKIP_SEMGREP=1 / SKIP_SCALE=1 / SKIP_STAGED=1 skip parts.
 # Needs: hyperfine, rg, ast-grep (pip install ast-grep-cli), semgrep (pip install semgrep),
 # python3 >= 3.11, GNU time (/usr/bin/time). Trees must live outside the repository.
@@ -45,7 +45,7 @@ hf() { # name runs command...
     hyperfine -N --warmup 1 --runs "$n" --ignore-failure --export-json "$out/$name.json" "$@" > /dev/null 2>&1 ||
         hyperfine --warmup 1 --runs "$n" --ignore-failure --export-json "$out/$name.json" "$@" > /dev/null
 }
-rss() { # name command: peak RSS in KB
+rss() { # name command: peak RSS in KB (and, for one-shot tools, the wall and CPU time)
     /usr/bin/time -v bash -c "$2 > /dev/null 2>&1" 2> "$out/$1.time" || true
     grep 'Maximum resident' "$out/$1.time" | awk '{print $NF}' > "$out/$1.rss"
 }
@@ -61,7 +61,8 @@ for t in dense sparse; do
     rss "$t-rg" "$(rgc .)"
     rss "$t-astgrep" "$(sgc .)"
     if [ -z "${SKIP_SEMGREP:-}" ]; then
-        hf "$t-semgrep" 3 "$(smc .)"
+        # semgrep takes minutes per run here: SEMGREP_RUNS runs (default 1), no warm-up.
+        hyperfine --runs "${SEMGREP_RUNS:-1}" --ignore-failure --export-json "$out/$t-semgrep.json" "$(smc .)" > /dev/null
         rss "$t-semgrep" "$(smc .)"
     fi
 done
@@ -110,6 +111,12 @@ def med(n):
     if not os.path.exists(p):
         return None
     return statistics.median(json.load(open(p))["results"][0]["times"])
+def cpu(n):
+    p = os.path.join(out, n + ".json")
+    if not os.path.exists(p):
+        return None
+    r = json.load(open(p))["results"][0]
+    return r["user"] + r["system"]
 def rss(n):
     p = os.path.join(out, n + ".rss")
     try:
@@ -118,23 +125,25 @@ def rss(n):
         return None
 f = lambda x, u="s": "-" if x is None else (f"{x*1000:.1f} ms" if u == "ms" else f"{x:.3f} s")
 m = lambda x: "-" if x is None else f"{x:.0f} MB"
-print("| tree | tool | median | ratio to phi-lint | peak RSS |")
-print("|---|---|---|---|---|")
+print("| tree | tool | median wall | wall ratio to phi-lint | mean CPU (user+sys) | CPU ratio to phi-lint | peak RSS |")
+print("|---|---|---|---|---|---|---|")
 for t in ("dense", "sparse"):
     p = med(f"{t}-phi")
+    pc = cpu(f"{t}-phi")
     for tool, name in (("phi", "phi-lint"), ("rg", "ripgrep floor"), ("astgrep", "ast-grep"), ("semgrep", "semgrep")):
         x = med(f"{t}-{tool}")
         if x is None:
             continue
-        print(f"| {t} | {name} | {f(x)} | {x/p:.2f}× | {m(rss(f'{t}-{tool}'))} |")
+        c = cpu(f"{t}-{tool}")
+        print(f"| {t} | {name} | {f(x)} | {x/p:.2f}× | {f(c)} | {c/pc:.2f}× | {m(rss(f'{t}-{tool}'))} |")
 for k in (1, 2, 4):
     x = med(f"scale-x{k}")
     if x is not None:
-        print(f"| dense ×{k} | phi-lint | {f(x)} | {x/med('scale-x1'):.2f}× of ×1 | {m(rss(f'scale-x{k}'))} |")
+        print(f"| dense ×{k} | phi-lint | {f(x)} | {x/med('scale-x1'):.2f}× of ×1 | {f(cpu(f'scale-x{k}'))} | {cpu(f'scale-x{k}')/cpu('scale-x1'):.2f}× of ×1 | {m(rss(f'scale-x{k}'))} |")
 x = med("staged")
 if x is not None:
-    print(f"| dense, git | phi-lint --staged (5 files) | {f(x, 'ms')} | | {m(rss('staged'))} |")
+    print(f"| dense, git | phi-lint --staged (5 files) | {f(x, 'ms')} | | {f(cpu('staged'), 'ms')} | | {m(rss('staged'))} |")
 x = med("rules-list")
 if x is not None:
-    print(f"| - | phi-lint rules (startup) | {f(x, 'ms')} | | |")
+    print(f"| - | phi-lint rules (startup) | {f(x, 'ms')} | | {f(cpu('rules-list'), 'ms')} | | |")
 PY
