@@ -4,7 +4,8 @@
 # usage: bench/run.sh [--quick] DENSE_TREE SPARSE_TREE
 #   PHI_LINT=path/to/phi-lint (default: target/release/phi-lint)
 #   RUNS=N (default 5; semgrep SEMGREP_RUNS, default 1), OUT=dir for raw hyperfine JSON (default /tmp/phi-lint-bench)
-#   SKIP_SEMGREP=1 / SKIP_SCALE=1 / SKIP_STAGED=1 skip parts.
+#   PARTS="tools scale staged" (default: all three; the table covers whatever OUT holds),
+#   SKIP_SEMGREP=1, SCALE_RUNS=N (default 1: the 4x tree takes minutes per run).
 # Needs: hyperfine, rg, ast-grep (pip install ast-grep-cli), semgrep (pip install semgrep),
 # python3 >= 3.11, GNU time (/usr/bin/time). Trees must live outside the repository.
 # Prints a Markdown table of medians, ratios and peak RSS.
@@ -50,7 +51,10 @@ rss() { # name command: peak RSS in KB (and, for one-shot tools, the wall and CP
     grep 'Maximum resident' "$out/$1.time" | awk '{print $NF}' > "$out/$1.rss"
 }
 
-for t in dense sparse; do
+parts="${PARTS:-tools scale staged}"
+has() { [[ " $parts " == *" $1 "* ]]; }
+
+has tools && for t in dense sparse; do
     tree="${!t}"
     cd "$tree"
     echo "== $t: $tree" >&2
@@ -67,7 +71,7 @@ for t in dense sparse; do
     fi
 done
 
-if [ -z "${SKIP_SCALE:-}" ]; then
+if has scale; then
     # Growth: 1x, 2x, 4x hard-linked copies of the dense tree.
     scale="$(dirname "$dense")/scale"
     for k in 1 2 4; do
@@ -77,12 +81,12 @@ if [ -z "${SKIP_SCALE:-}" ]; then
             for i in $(seq 1 "$k"); do cp -al "$dense" "$d/copy$i"; done
         fi
         cd "$d"
-        hf "scale-x$k" 3 "$(phi .)"
+        hyperfine -N --runs "${SCALE_RUNS:-1}" --export-json "$out/scale-x$k.json" "$(phi .)" > /dev/null
         rss "scale-x$k" "$(phi .)"
     done
 fi
 
-if [ -z "${SKIP_STAGED:-}" ]; then
+if has staged; then
     # Pre-commit: five staged files in a git copy of the dense tree.
     g="$(dirname "$dense")/staged-repo"
     if [ ! -d "$g/.git" ]; then

@@ -76,30 +76,65 @@ impl std::ops::Deref for LazyRegex {
     }
 }
 
-/// An anchored pattern over dotted names, compiled from globs where `*` is any text.
+/// An anchored pattern over dotted names, compiled from globs where `*` is any text (but a
+/// line break, as the regex it stands for).
+///
+/// Most globs are exact names, `*.suffix` or `prefix.*`: those are string comparisons, so
+/// matching a call against the hundreds of callee globs of the rule set costs no regex
+/// search; the other shapes are one regex.
 #[derive(Clone, Debug, Default)]
-pub struct Glob(Option<LazyRegex>);
+pub struct Glob {
+    exact: std::collections::HashSet<String>,
+    suffixes: Vec<String>,
+    prefixes: Vec<String>,
+    rest: Option<LazyRegex>,
+    empty: bool,
+}
 
 impl Glob {
     pub fn new(patterns: &[String]) -> Result<Glob, String> {
-        if patterns.is_empty() {
-            return Ok(Glob(None));
+        let mut g = Glob {
+            empty: patterns.is_empty(),
+            ..Glob::default()
+        };
+        let mut alts: Vec<String> = Vec::new();
+        for p in patterns {
+            let stars = p.matches('*').count();
+            if stars == 0 {
+                g.exact.insert(p.clone());
+            } else if stars == 1 && p.starts_with('*') {
+                g.suffixes.push(p[1..].to_string());
+            } else if stars == 1 && p.ends_with('*') {
+                g.prefixes.push(p[..p.len() - 1].to_string());
+            } else {
+                alts.push(regex::escape(p).replace("\\*", ".*"));
+            }
         }
-        let alts: Vec<String> = patterns
-            .iter()
-            .map(|p| regex::escape(p).replace("\\*", ".*"))
-            .collect();
-        LazyRegex::new(&format!("^(?:{})$", alts.join("|")))
-            .map(|r| Glob(Some(r)))
-            .map_err(|e| e.to_string())
+        if !alts.is_empty() {
+            g.rest = Some(LazyRegex::new(&format!("^(?:{})$", alts.join("|")))?);
+        }
+        Ok(g)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_none()
+        self.empty
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        self.0.as_ref().is_some_and(|r| r.is_match(name))
+        if self.empty {
+            return false;
+        }
+        // `*` is `.*`: any text without a line break.
+        self.exact.contains(name)
+            || self.suffixes.iter().any(|s| {
+                name.strip_suffix(s.as_str())
+                    .is_some_and(|head| !head.contains('\n'))
+            })
+            || self.prefixes.iter().any(|p| {
+                name.strip_prefix(p.as_str())
+                    .is_some_and(|tail| !tail.contains('\n'))
+            })
+            || self.rest.as_ref().is_some_and(|r| r.is_match(name))
     }
 }
 
@@ -823,6 +858,49 @@ impl Catalog {
 
 #[cfg(test)]
 mod tests {
+
+    /// The string fast paths of `Glob` agree with the regex every glob stands for.
+    #[test]
+    fn glob_fast_paths_agree_with_the_regex() {
+        let pats = [
+            "openai.OpenAI",
+            "*.chat.completions.create",
+            "openai.*",
+            "semantic_kernel.*.AzureChatCompletion",
+            "@sentry/*.openAIIntegration",
+            "*",
+            "a*b",
+            "langchain*.HumanMessage",
+        ];
+        let names = [
+            "openai.OpenAI",
+            "client.chat.completions.create",
+            ".chat.completions.create",
+            "chat.completions.create",
+            "x\ny.chat.completions.create",
+            "openai.",
+            "openai.x\ny",
+            "openai",
+            "semantic_kernel.connectors.AzureChatCompletion",
+            "@sentry/node.openAIIntegration",
+            "",
+            "ab",
+            "a.b",
+            "a\nb",
+            "langchain_core.HumanMessage",
+            "langchain.HumanMessage.x",
+            "OpenAI.openai",
+        ];
+        for p in pats {
+            let g = Glob::new(&[p.to_string()]).unwrap();
+            let re =
+                Regex::new(&format!("^(?:{})$", regex::escape(p).replace("\\*", ".*"))).unwrap();
+            for n in names {
+                assert_eq!(g.matches(n), re.is_match(n), "glob {p:?} on {n:?}");
+            }
+        }
+        assert!(!Glob::new(&[]).unwrap().matches(""));
+    }
 
     /// `keywords-also` may only skip files a rule cannot match: every LLM-call and
     /// chat-history builder glob (flow matches need one in the file) and every callee glob (for call matches) must have a name segment containing
