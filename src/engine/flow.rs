@@ -470,6 +470,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
                 && (s.receiver.is_empty() || receiver_built_by(facts, ci, &s.receiver))
                 && s.if_file.as_deref().is_none_or(imports_marker)
                 && !s.unless_text.as_ref().is_some_and(|r| r.is_match(ctx.text))
+                && s.if_text.as_ref().is_none_or(|r| r.is_match(ctx.text))
         }) else {
             continue;
         };

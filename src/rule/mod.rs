@@ -112,6 +112,7 @@ pub struct Sink {
     pub if_file: Option<String>,
     pub assign: bool,
     pub unless_text: Option<Regex>,
+    pub if_text: Option<Regex>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
@@ -406,7 +407,14 @@ pub fn compile(
     let matches = spec
         .matches
         .iter()
-        .map(|m| compile_match(path, text, m, knowledge, &langs))
+        .map(|m| {
+            if spec.exclude_paths.is_empty() {
+                return compile_match(path, text, m, knowledge, &langs);
+            }
+            let mut m = m.clone();
+            m.exclude_paths.extend(spec.exclude_paths.iter().cloned());
+            compile_match(path, text, &m, knowledge, &langs)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let url = format!("{DOCS_BASE}#{}", spec.id.to_ascii_lowercase());
     let info = RuleInfo {
@@ -685,6 +693,11 @@ fn compile_match(
                         assign: s.assign,
                         unless_text: s
                             .unless_text
+                            .as_deref()
+                            .map(|r| regex(path, text, r))
+                            .transpose()?,
+                        if_text: s
+                            .if_text
                             .as_deref()
                             .map(|r| regex(path, text, r))
                             .transpose()?,

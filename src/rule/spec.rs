@@ -28,6 +28,9 @@ pub struct RuleSpec {
     pub message: String,
     pub help: String,
     pub docs: RuleDocs,
+    /// Path globs no match of this rule applies to (added to every match's `exclude-paths`).
+    #[serde(default)]
+    pub exclude_paths: Vec<String>,
     #[serde(rename = "match")]
     pub matches: Vec<MatchSpec>,
 }
@@ -202,6 +205,8 @@ pub struct SinkSpec {
     pub assign: bool,
     /// The sink does not apply when the file's text matches this regex (`"use client"`).
     pub unless_text: Option<String>,
+    /// The sink applies only when the file's text matches this regex (a module that exports).
+    pub if_text: Option<String>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
