@@ -47,6 +47,10 @@ pub struct Checker<'a> {
     pub settings: &'a Settings,
     pub active: Vec<usize>,
     pub project: Project,
+    /// The roots named on the command line (absolute): rule path filters
+    /// (`exclude-paths`) see paths relative to their root, so a `tests/` folder above the
+    /// project, or named as the root, never matches.
+    pub roots: Vec<PathBuf>,
     prefilter: Prefilter,
     /// Variables an active rule asks about (`unless-project-sets`) still to be gathered
     /// while the config files are checked (see [`Checker::gather_project`]).
@@ -72,6 +76,7 @@ impl<'a> Checker<'a> {
             active,
             project: Project::default(),
             deferred: Vec::new(),
+            roots: Vec::new(),
         }
     }
 
@@ -96,6 +101,29 @@ impl<'a> Checker<'a> {
     /// the variables from the same read and parse, then checks the code files. Otherwise the
     /// config files are read here.
     pub fn gather_project(&mut self, inputs: &[Input], all_checked: bool) {
+        self.gather_content_functions(inputs);
+        if !self.project.content_functions.is_empty() {
+            // A call to a function found to return LLM content seeds the flow like an LLM
+            // call: its name joins the second keyword group of the flow rules.
+            let names: Vec<String> = self.project.content_functions.iter().cloned().collect();
+            let groups: Vec<(Vec<String>, Vec<String>)> = self
+                .active
+                .iter()
+                .map(|&i| {
+                    let r = &self.catalog.rules[i];
+                    let flow = r
+                        .matches
+                        .iter()
+                        .any(|m| matches!(m.matcher, crate::rule::Matcher::Flow { .. }));
+                    let mut also = r.keywords_also.clone();
+                    if flow && !also.is_empty() {
+                        also.extend(names.iter().cloned());
+                    }
+                    (r.keywords.clone(), also)
+                })
+                .collect();
+            self.prefilter = Prefilter::with_groups(&groups);
+        }
         let wanted = self.wanted();
         if wanted.is_empty() {
             return;
@@ -127,6 +155,121 @@ impl<'a> Checker<'a> {
             collect_env(&wanted, lang, &text, None, &mut found);
             add_env(&mut self.project, found);
         }
+    }
+
+    /// The project pre-pass of the flow rules: which functions, anywhere in the checked files,
+    /// return LLM content. Two rounds: files that call an LLM, then files that call one of the
+    /// functions found (a service wrapping a provider). Only code files that mention an LLM call
+    /// or one of those names are parsed.
+    fn gather_content_functions(&mut self, inputs: &[Input]) {
+        let flow_active = self.active.iter().any(|&i| {
+            self.catalog.rules[i]
+                .matches
+                .iter()
+                .any(|m| matches!(m.matcher, crate::rule::Matcher::Flow { .. }))
+        });
+        if !flow_active || inputs.len() < 2 {
+            return;
+        }
+        let k = &self.catalog.knowledge;
+        let words: Vec<String> = k
+            .llm_call_patterns
+            .iter()
+            .filter_map(|p| {
+                let p = p.rsplit('*').next().unwrap_or(p).trim_start_matches('.');
+                let segs: Vec<&str> = p.split('.').collect();
+                let last = *segs.last()?;
+                Some(if last.len() >= 6 || segs.len() < 2 {
+                    last.to_string()
+                } else {
+                    segs[segs.len() - 2..].join(".")
+                })
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut found: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut triggers = words;
+        for _round in 0..2 {
+            if triggers.is_empty() {
+                break;
+            }
+            let ac = match aho_corasick::AhoCorasick::new(&triggers) {
+                Ok(a) => a,
+                Err(_) => break,
+            };
+            let before = found.len();
+            for input in inputs {
+                let Some(lang) = lang::detect(&input.path) else {
+                    continue;
+                };
+                if !lang.is_code() {
+                    continue;
+                }
+                let Ok(bytes) = read(input) else { continue };
+                if bytes.len() as u64 > self.settings.max_filesize
+                    || source::looks_binary(&bytes)
+                    || self.is_minified(input, lang, &bytes)
+                    || !ac.is_match(&bytes)
+                {
+                    continue;
+                }
+                let text = source::decode(&bytes).text;
+                let project = self.project.clone();
+                let names = catch_unwind(AssertUnwindSafe(|| {
+                    let facts = lang::extract(lang, &text);
+                    let ctx = FileCtx {
+                        rel_path: &self.rule_path(input),
+                        lang,
+                        text: &text,
+                        facts: &facts,
+                        project: &project,
+                        envelope: &self.settings.envelope,
+                        knowledge: k,
+                    };
+                    engine::flow::content_functions(&ctx)
+                }))
+                .unwrap_or_default();
+                found.extend(names);
+            }
+            self.project.content_functions = found.clone();
+            if found.len() == before {
+                break;
+            }
+            triggers = found.iter().map(|n| format!("{n}(")).collect();
+        }
+    }
+
+    /// The path rules filter on (`exclude-paths`): the part of the displayed path below the
+    /// root it was found under, so folders above or naming the root never match.
+    fn rule_path(&self, input: &Input) -> String {
+        if let Ok(abs) = std::path::absolute(&input.path) {
+            for root in &self.roots {
+                let Ok(root) = std::path::absolute(root) else {
+                    continue;
+                };
+                if let Ok(rel) = abs.strip_prefix(&root) {
+                    return rel.to_string_lossy().replace('\\', "/");
+                }
+            }
+        }
+        input.display.clone()
+    }
+
+    /// A minified or bundled JavaScript file, skipped unless vendored code is included.
+    fn is_minified(&self, input: &Input, lang: Lang, bytes: &[u8]) -> bool {
+        if self.settings.include_vendored || !matches!(lang, Lang::JavaScript | Lang::TypeScript) {
+            return false;
+        }
+        let file_name = input
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        crate::discover::is_minified_name(file_name)
+            || (bytes.len() > 20_000
+                && bytes
+                    .split(|&b| b == b'\n')
+                    .any(|l| l.len() > MINIFIED_LINE))
     }
 
     /// Checks every input on `threads` workers.
@@ -282,24 +425,12 @@ impl<'a> Checker<'a> {
             }
             return out;
         }
-        let file_name = input
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("");
-        if !self.settings.include_vendored && matches!(lang, Lang::JavaScript | Lang::TypeScript) {
-            let minified = crate::discover::is_minified_name(file_name)
-                || (bytes.len() > 20_000
-                    && bytes
-                        .split(|&b| b == b'\n')
-                        .any(|l| l.len() > MINIFIED_LINE));
-            if minified {
-                note(
-                    &mut out,
-                    "skipped: minified or bundled file (--include-vendored to check it)".into(),
-                );
-                return out;
-            }
+        if self.is_minified(input, lang, &bytes) {
+            note(
+                &mut out,
+                "skipped: minified or bundled file (--include-vendored to check it)".into(),
+            );
+            return out;
         }
         let rules: Vec<usize> = self
             .prefilter
@@ -344,7 +475,7 @@ impl<'a> Checker<'a> {
             note(&mut out, n.clone());
         }
         let ctx = FileCtx {
-            rel_path: &input.display,
+            rel_path: &self.rule_path(input),
             lang,
             text: &text,
             facts: &facts,

@@ -24,6 +24,9 @@ pub struct Project {
     pub env_set: HashSet<String>,
     /// The values those variables are set to (every file that sets one).
     pub env_values: HashMap<String, Vec<String>>,
+    /// Names of functions anywhere in the project that return LLM content (their callers'
+    /// results are content too); filled by a pre-pass when a flow rule is active.
+    pub content_functions: HashSet<String>,
 }
 
 /// The envelope: what the organisation's contracts cover (from the config).
@@ -625,6 +628,41 @@ fn find_arg_indirect(ctx: &FileCtx, call: &Call, names: &[String]) -> Option<Arg
     None
 }
 
+/// A dotted argument whose first part is bound to a name: `invoke(state, config=config)` with
+/// `config = {"callbacks": [...]}` answers `config.callbacks`.
+fn find_arg_through_names(ctx: &FileCtx, call: &Call, names: &[String]) -> Option<Arg> {
+    for name in names {
+        let Some((first, rest)) = name.split_once('.') else {
+            continue;
+        };
+        let Some(arg) = call.args.iter().find(|a| a.name.as_deref() == Some(first)) else {
+            continue;
+        };
+        let (mut v, _) = resolve(ctx.facts, &arg.value, call.scope, call.span.start);
+        let mut found: Option<&Arg> = None;
+        for seg in rest.split('.') {
+            let Value::Object(items) = v else {
+                found = None;
+                break;
+            };
+            match items.iter().find(|i| i.name.as_deref() == Some(seg)) {
+                Some(next) => {
+                    found = Some(next);
+                    v = &next.value;
+                }
+                None => {
+                    found = None;
+                    break;
+                }
+            }
+        }
+        if let Some(f) = found {
+            return Some(f.clone());
+        }
+    }
+    None
+}
+
 /// Evaluates one condition. `None`: it does not hold. `Some(Some((span, shown)))`: it holds on
 /// a value at `span`. `Some(None)`: it holds without a value (absent).
 fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, String)>> {
@@ -632,7 +670,8 @@ fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, Strin
     let arg = match find_arg(call, &c.args, c.pos) {
         Some(a) => Some(a),
         None => {
-            indirect = find_arg_indirect(ctx, call, &c.args);
+            indirect = find_arg_indirect(ctx, call, &c.args)
+                .or_else(|| find_arg_through_names(ctx, call, &c.args));
             indirect.as_ref()
         }
     };
@@ -723,6 +762,13 @@ fn in_class(
             Part::Hole(h) => in_class(ctx, h, scope, before, c, depth + 1),
         }),
         Value::Ident(n) => c.ident.as_ref().is_some_and(|r| r.is_match(n)),
+        Value::Array(items) => items
+            .iter()
+            .any(|i| in_class(ctx, i, scope, before, c, depth + 1)),
+        Value::Other(names) => c
+            .ident
+            .as_ref()
+            .is_some_and(|r| names.iter().any(|n| r.is_match(n))),
         Value::Call(i) => {
             // A call that merely wraps one value (`str(x)`, `new Uri(x)`, `url.format(x)`)
             // keeps its argument's class.

@@ -184,7 +184,9 @@ pub struct Sink {
     pub receiver: Glob,
     pub args: Vec<String>,
     pub if_file: Option<String>,
+    pub assign: bool,
     pub unless_text: Option<LazyRegex>,
+    pub if_text: Option<LazyRegex>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
@@ -281,6 +283,11 @@ pub struct Knowledge {
     pub sanitizers: Glob,
     pub message_builders: Glob,
     pub accessors: Vec<String>,
+    pub generic_functions: Vec<String>,
+    pub content_free_suffixes: Vec<String>,
+    pub mutators: Vec<String>,
+    /// The `llm-calls` patterns as written (for the project pre-pass' trigger words).
+    pub llm_call_patterns: Vec<String>,
     pub markers: BTreeMap<String, Glob>,
 }
 
@@ -377,6 +384,10 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         sanitizers: glob(path, text, &spec.flow.sanitizers)?,
         message_builders: glob(path, text, &spec.flow.message_builders)?,
         accessors: spec.flow.accessors.clone(),
+        generic_functions: spec.flow.generic_functions.clone(),
+        content_free_suffixes: spec.flow.content_free_suffixes.clone(),
+        mutators: spec.flow.mutators.clone(),
+        llm_call_patterns: spec.flow.llm_calls.clone(),
         markers,
     })
 }
@@ -472,7 +483,14 @@ pub fn compile(
     let matches = spec
         .matches
         .iter()
-        .map(|m| compile_match(path, text, m, knowledge, &langs))
+        .map(|m| {
+            if spec.exclude_paths.is_empty() {
+                return compile_match(path, text, m, knowledge, &langs);
+            }
+            let mut m = m.clone();
+            m.exclude_paths.extend(spec.exclude_paths.iter().cloned());
+            compile_match(path, text, &m, knowledge, &langs)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let url = format!("{DOCS_BASE}#{}", spec.id.to_ascii_lowercase());
     let info = RuleInfo {
@@ -749,8 +767,14 @@ fn compile_match(
                         receiver: glob(path, text, &s.receiver)?,
                         args: s.args.clone(),
                         if_file: s.if_file.clone(),
+                        assign: s.assign,
                         unless_text: s
                             .unless_text
+                            .as_deref()
+                            .map(|r| regex(path, text, r))
+                            .transpose()?,
+                        if_text: s
+                            .if_text
                             .as_deref()
                             .map(|r| regex(path, text, r))
                             .transpose()?,

@@ -33,6 +33,9 @@ pub struct RuleSpec {
     pub message: String,
     pub help: String,
     pub docs: RuleDocs,
+    /// Path globs no match of this rule applies to (added to every match's `exclude-paths`).
+    #[serde(default)]
+    pub exclude_paths: Vec<String>,
     #[serde(rename = "match")]
     pub matches: Vec<MatchSpec>,
 }
@@ -202,8 +205,13 @@ pub struct SinkSpec {
     pub args: Vec<String>,
     /// A marker set from knowledge.toml the file must import (e.g. `server`).
     pub if_file: Option<String>,
+    /// `callee` names assignment targets instead of calls (`langfuse_handler.metadata = {...}`).
+    #[serde(default)]
+    pub assign: bool,
     /// The sink does not apply when the file's text matches this regex (`"use client"`).
     pub unless_text: Option<String>,
+    /// The sink applies only when the file's text matches this regex (a module that exports).
+    pub if_text: Option<String>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
@@ -258,4 +266,15 @@ pub struct FlowSpec {
     /// was built from that object, so the object is content too when the value is.
     #[serde(default)]
     pub accessors: Vec<String>,
+    /// Function names too generic to carry "returns LLM content" from one place to another
+    /// (`get`, `run`, `process`): a collision with a library method would be a false positive.
+    #[serde(default)]
+    pub generic_functions: Vec<String>,
+    /// Member-name suffixes that carry no content (`word_count`, `latency_ms`, `patientId`).
+    #[serde(default)]
+    pub content_free_suffixes: Vec<String>,
+    /// Methods that put their arguments into their object (`append`, `push`, `update`): the
+    /// object holds content when an argument does.
+    #[serde(default)]
+    pub mutators: Vec<String>,
 }
