@@ -55,6 +55,8 @@ pub struct Checker<'a> {
     /// Variables an active rule asks about (`unless-project-sets`) still to be gathered
     /// while the config files are checked (see [`Checker::gather_project`]).
     deferred: Vec<String>,
+    /// Worker threads for the project pre-pass (`run` takes its own count).
+    pub threads: usize,
 }
 
 /// Lines longer than this in a JS file mark it as minified.
@@ -77,6 +79,7 @@ impl<'a> Checker<'a> {
             project: Project::default(),
             deferred: Vec::new(),
             roots: Vec::new(),
+            threads: 1,
         }
     }
 
@@ -198,39 +201,31 @@ impl<'a> Checker<'a> {
                 Err(_) => break,
             };
             let before = found.len();
-            for input in inputs {
-                let Some(lang) = lang::detect(&input.path) else {
-                    continue;
-                };
-                if !lang.is_code() {
-                    continue;
+            // Files are independent: read and parse them on the worker threads; the result
+            // is a set, so the order does not matter.
+            let next = AtomicUsize::new(0);
+            let shared: Mutex<std::collections::HashSet<String>> = Mutex::new(Default::default());
+            let project = self.project.clone();
+            let workers = self.threads.clamp(1, 64).min(inputs.len().max(1));
+            let this: &Checker = self;
+            std::thread::scope(|s| {
+                for _ in 0..workers {
+                    let (next, shared, ac, project) = (&next, &shared, &ac, &project);
+                    let builder = std::thread::Builder::new().stack_size(256 * 1024 * 1024);
+                    builder
+                        .spawn_scoped(s, move || {
+                            let mut local = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(input) = inputs.get(i) else { break };
+                                local.extend(this.content_functions_of(input, ac, project));
+                            }
+                            shared.lock().unwrap().extend(local);
+                        })
+                        .expect("spawn worker thread");
                 }
-                let Ok(bytes) = read(input) else { continue };
-                if bytes.len() as u64 > self.settings.max_filesize
-                    || source::looks_binary(&bytes)
-                    || self.is_minified(input, lang, &bytes)
-                    || !ac.is_match(&bytes)
-                {
-                    continue;
-                }
-                let text = source::decode(&bytes).text;
-                let project = self.project.clone();
-                let names = catch_unwind(AssertUnwindSafe(|| {
-                    let facts = lang::extract(lang, &text);
-                    let ctx = FileCtx {
-                        rel_path: &self.rule_path(input),
-                        lang,
-                        text: &text,
-                        facts: &facts,
-                        project: &project,
-                        envelope: &self.settings.envelope,
-                        knowledge: k,
-                    };
-                    engine::flow::content_functions(&ctx)
-                }))
-                .unwrap_or_default();
-                found.extend(names);
-            }
+            });
+            found.extend(shared.into_inner().unwrap());
             self.project.content_functions = found.clone();
             if found.len() == before {
                 break;
@@ -241,6 +236,47 @@ impl<'a> Checker<'a> {
 
     /// The path rules filter on (`exclude-paths`): the part of the displayed path below the
     /// root it was found under, so folders above or naming the root never match.
+    /// The functions of one code file that return LLM content, when it mentions a trigger.
+    fn content_functions_of(
+        &self,
+        input: &Input,
+        ac: &aho_corasick::AhoCorasick,
+        project: &Project,
+    ) -> Vec<String> {
+        let Some(lang) = lang::detect(&input.path) else {
+            return Vec::new();
+        };
+        if !lang.is_code() {
+            return Vec::new();
+        }
+        let Ok(bytes) = read(input) else {
+            return Vec::new();
+        };
+        if bytes.len() as u64 > self.settings.max_filesize
+            || source::looks_binary(&bytes)
+            || self.is_minified(input, lang, &bytes)
+            || !ac.is_match(&bytes)
+        {
+            return Vec::new();
+        }
+        let text = source::decode(&bytes).text;
+        let k = &self.catalog.knowledge;
+        catch_unwind(AssertUnwindSafe(|| {
+            let facts = lang::extract(lang, &text);
+            let ctx = FileCtx {
+                rel_path: &self.rule_path(input),
+                lang,
+                text: &text,
+                facts: &facts,
+                project,
+                envelope: &self.settings.envelope,
+                knowledge: k,
+            };
+            engine::flow::content_functions(&ctx)
+        }))
+        .unwrap_or_default()
+    }
+
     fn rule_path(&self, input: &Input) -> String {
         if let Ok(abs) = std::path::absolute(&input.path) {
             for root in &self.roots {

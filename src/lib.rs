@@ -407,6 +407,7 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         }
         let mut checker = Checker::new(catalog, settings, active);
         checker.roots = roots.iter().map(|r| config::absolute(r, &cwd)).collect();
+        checker.threads = threads;
         checker.gather_project(&inputs, changed.is_none());
         if let Some(c) = &changed {
             inputs.retain(|i| c.touches(&i.display));
