@@ -83,20 +83,22 @@ impl std::ops::Deref for LazyRegex {
 /// matching a call against the hundreds of callee globs of the rule set costs no regex
 /// search; the other shapes are one regex.
 #[derive(Clone, Debug, Default)]
-pub struct Glob {
+pub struct Glob(Option<Box<GlobParts>>);
+
+#[derive(Clone, Debug, Default)]
+struct GlobParts {
     exact: std::collections::HashSet<String>,
     suffixes: Vec<String>,
     prefixes: Vec<String>,
     rest: Option<LazyRegex>,
-    empty: bool,
 }
 
 impl Glob {
     pub fn new(patterns: &[String]) -> Result<Glob, String> {
-        let mut g = Glob {
-            empty: patterns.is_empty(),
-            ..Glob::default()
-        };
+        if patterns.is_empty() {
+            return Ok(Glob(None));
+        }
+        let mut g = GlobParts::default();
         let mut alts: Vec<String> = Vec::new();
         for p in patterns {
             let stars = p.matches('*').count();
@@ -113,28 +115,28 @@ impl Glob {
         if !alts.is_empty() {
             g.rest = Some(LazyRegex::new(&format!("^(?:{})$", alts.join("|")))?);
         }
-        Ok(g)
+        Ok(Glob(Some(Box::new(g))))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.empty
+        self.0.is_none()
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        if self.empty {
+        let Some(g) = &self.0 else {
             return false;
-        }
+        };
         // `*` is `.*`: any text without a line break.
-        self.exact.contains(name)
-            || self.suffixes.iter().any(|s| {
+        g.exact.contains(name)
+            || g.suffixes.iter().any(|s| {
                 name.strip_suffix(s.as_str())
                     .is_some_and(|head| !head.contains('\n'))
             })
-            || self.prefixes.iter().any(|p| {
+            || g.prefixes.iter().any(|p| {
                 name.strip_prefix(p.as_str())
                     .is_some_and(|tail| !tail.contains('\n'))
             })
-            || self.rest.as_ref().is_some_and(|r| r.is_match(name))
+            || g.rest.as_ref().is_some_and(|r| r.is_match(name))
     }
 }
 
