@@ -183,6 +183,12 @@ impl<'a> Checker<'a> {
     }
 
     fn check_one(&self, input: &Input) -> FileResult {
+        if cfg!(debug_assertions)
+            && std::env::var_os("PHI_LINT_TEST_PANIC_ON")
+                .is_some_and(|v| input.path.file_name() == Some(v.as_os_str()))
+        {
+            panic!("test panic requested by PHI_LINT_TEST_PANIC_ON"); // debug builds only: tests/integration/hostile.rs
+        }
         let mut out = FileResult::default();
         let note = |out: &mut FileResult, m: String| {
             out.notes.push(Note {
@@ -257,9 +263,11 @@ impl<'a> Checker<'a> {
                 return out;
             }
         }
+        // Decoded first: UTF-16 files hold no ASCII keywords until they are decoded.
+        let decoded = source::decode(&bytes);
         let rules: Vec<usize> = self
             .prefilter
-            .rules_for(&bytes)
+            .rules_for(decoded.text.as_bytes())
             .into_iter()
             .map(|k| self.active[k])
             .filter(|&ri| {
@@ -267,7 +275,6 @@ impl<'a> Checker<'a> {
                 langs.contains(&lang) || (lang == Lang::Notebook && langs.contains(&Lang::Python))
             })
             .collect();
-        let decoded = source::decode(&bytes);
         if let Some(n) = decoded.note {
             note(&mut out, n);
         }
