@@ -170,3 +170,36 @@ pub fn scan_literals(text: &str) -> Vec<crate::facts::StrLit> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_scan_honours_escapes_and_lines() {
+        let text = "a = \"x\\\"y\" + 'z'\nb = \"open\nc = `t`";
+        let lits: Vec<String> = scan_literals(text).into_iter().map(|s| s.value).collect();
+        assert_eq!(lits, ["x\\\"y", "z", "t"]);
+    }
+
+    #[test]
+    fn literal_scan_is_linear_on_escaped_quote_runs() {
+        // An unclosed quote followed by a long run of escaped quotes on one line: each quote
+        // kind is scanned to the line end at most once.
+        let text = format!("\"{}", "\\\"".repeat(500_000));
+        assert!(scan_literals(&text).is_empty());
+    }
+
+    #[test]
+    fn fallback_adds_only_unrecorded_literals() {
+        let text = "x = \"https://api.openai.com\"  # 'in a comment'\ny = 'b'";
+        let mut facts = python::facts(text);
+        let before = facts.strings.len();
+        facts.notes.push("cut off".into());
+        literal_fallback(text, &mut facts);
+        assert_eq!(facts.strings.len(), before, "{:?}", facts.strings);
+        let mut empty = Facts::new();
+        literal_fallback(text, &mut empty);
+        assert_eq!(empty.strings.len(), 3);
+    }
+}
