@@ -69,6 +69,7 @@ impl<'a> Checker<'a> {
     /// Collects project context (variables set in config and env files) from the inputs,
     /// when an active rule asks for it.
     pub fn gather_project(&mut self, inputs: &[Input]) {
+        self.gather_content_functions(inputs);
         let wanted: Vec<String> = self
             .active
             .iter()
@@ -76,7 +77,7 @@ impl<'a> Checker<'a> {
                 self.catalog.rules[i]
                     .matches
                     .iter()
-                    .flat_map(|m| m.unless_project_sets.clone())
+                    .flat_map(|m| m.unless_project_sets.iter().map(|(n, _)| n.clone()))
             })
             .collect();
         if wanted.is_empty() {
@@ -110,10 +111,116 @@ impl<'a> Checker<'a> {
                         matches!(&e.value, crate::facts::Value::Str(s) if s.trim().is_empty());
                     if !empty {
                         self.project.env_set.insert(name.to_string());
+                        if let Some(v) = engine::value_text(&facts, &e.value, 0) {
+                            self.project
+                                .env_values
+                                .entry(name.to_string())
+                                .or_default()
+                                .push(v);
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// The project pre-pass of the flow rules: which functions, anywhere in the checked files,
+    /// return LLM content. Two rounds: files that call an LLM, then files that call one of the
+    /// functions found (a service wrapping a provider). Only code files that mention an LLM call
+    /// or one of those names are parsed.
+    fn gather_content_functions(&mut self, inputs: &[Input]) {
+        let flow_active = self.active.iter().any(|&i| {
+            self.catalog.rules[i]
+                .matches
+                .iter()
+                .any(|m| matches!(m.matcher, crate::rule::Matcher::Flow { .. }))
+        });
+        if !flow_active || inputs.len() < 2 {
+            return;
+        }
+        let k = &self.catalog.knowledge;
+        let words: Vec<String> = k
+            .llm_call_patterns
+            .iter()
+            .filter_map(|p| {
+                let p = p.rsplit('*').next().unwrap_or(p).trim_start_matches('.');
+                let segs: Vec<&str> = p.split('.').collect();
+                let last = *segs.last()?;
+                Some(if last.len() >= 6 || segs.len() < 2 {
+                    last.to_string()
+                } else {
+                    segs[segs.len() - 2..].join(".")
+                })
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut found: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut triggers = words;
+        for _round in 0..2 {
+            if triggers.is_empty() {
+                break;
+            }
+            let ac = match aho_corasick::AhoCorasick::new(&triggers) {
+                Ok(a) => a,
+                Err(_) => break,
+            };
+            let before = found.len();
+            for input in inputs {
+                let Some(lang) = lang::detect(&input.path) else {
+                    continue;
+                };
+                if !lang.is_code() {
+                    continue;
+                }
+                let Ok(bytes) = read(input) else { continue };
+                if bytes.len() as u64 > self.settings.max_filesize
+                    || source::looks_binary(&bytes)
+                    || self.is_minified(input, lang, &bytes)
+                    || !ac.is_match(&bytes)
+                {
+                    continue;
+                }
+                let text = source::decode(&bytes).text;
+                let project = self.project.clone();
+                let names = catch_unwind(AssertUnwindSafe(|| {
+                    let facts = lang::extract(lang, &text);
+                    let ctx = FileCtx {
+                        rel_path: &input.display,
+                        lang,
+                        text: &text,
+                        facts: &facts,
+                        project: &project,
+                        envelope: &self.settings.envelope,
+                        knowledge: k,
+                    };
+                    engine::flow::content_functions(&ctx)
+                }))
+                .unwrap_or_default();
+                found.extend(names);
+            }
+            self.project.content_functions = found.clone();
+            if found.len() == before {
+                break;
+            }
+            triggers = found.iter().map(|n| format!("{n}(")).collect();
+        }
+    }
+
+    /// A minified or bundled JavaScript file, skipped unless vendored code is included.
+    fn is_minified(&self, input: &Input, lang: Lang, bytes: &[u8]) -> bool {
+        if self.settings.include_vendored || !matches!(lang, Lang::JavaScript | Lang::TypeScript) {
+            return false;
+        }
+        let file_name = input
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        crate::discover::is_minified_name(file_name)
+            || (bytes.len() > 20_000
+                && bytes
+                    .split(|&b| b == b'\n')
+                    .any(|l| l.len() > MINIFIED_LINE))
     }
 
     /// Checks every input on `threads` workers.
@@ -244,24 +351,12 @@ impl<'a> Checker<'a> {
             }
             return out;
         }
-        let file_name = input
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("");
-        if !self.settings.include_vendored && matches!(lang, Lang::JavaScript | Lang::TypeScript) {
-            let minified = crate::discover::is_minified_name(file_name)
-                || (bytes.len() > 20_000
-                    && bytes
-                        .split(|&b| b == b'\n')
-                        .any(|l| l.len() > MINIFIED_LINE));
-            if minified {
-                note(
-                    &mut out,
-                    "skipped: minified or bundled file (--include-vendored to check it)".into(),
-                );
-                return out;
-            }
+        if self.is_minified(input, lang, &bytes) {
+            note(
+                &mut out,
+                "skipped: minified or bundled file (--include-vendored to check it)".into(),
+            );
+            return out;
         }
         // Decoded first: UTF-16 files hold no ASCII keywords until they are decoded.
         let decoded = source::decode(&bytes);

@@ -183,7 +183,8 @@ pub struct Call {
     pub decorator: bool,
 }
 
-/// `target = value`, including declarations, keyword defaults and attribute writes.
+/// `target = value`, including declarations, keyword defaults and attribute writes. A
+/// `return value` statement is an assignment to the target `return` in the function's scope.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assign {
     /// The name or member chain assigned (`client`, `self.client`, `openai.api_type`).

@@ -15,21 +15,32 @@ use std::collections::HashSet;
 use crate::diagnostic::Hit;
 use crate::engine::{receiver_built_by, FileCtx};
 use crate::facts::{root_of, Facts, Part, Value};
-use crate::rule::{Match, Rule, Sink};
+use crate::rule::{Knowledge, Match, Rule, Sink};
 
 struct Taint<'a> {
     facts: &'a Facts,
     ctx: &'a FileCtx<'a>,
     names: HashSet<(usize, String)>,
     llm: Vec<bool>,
+    /// Functions (by name) that return content: defined in this file, or elsewhere in the
+    /// project ([`crate::engine::Project::content_functions`]).
+    returning: HashSet<String>,
 }
 
 impl<'a> Taint<'a> {
     fn content_free(&self, name: &str) -> bool {
         // The root counts too: a context or cancellation token passed first to an LLM call
         // (`ctx`) is not content.
+        let k = self.ctx.knowledge;
         name.split(['.', '[', ']', '(', ')'])
-            .any(|seg| self.ctx.knowledge.content_free.iter().any(|c| c == seg))
+            .map(|seg| seg.trim_matches(['"', '\'', ' ']))
+            .any(|seg| {
+                k.content_free.iter().any(|c| c == seg)
+                    || (!seg.is_empty()
+                        && k.content_free_suffixes
+                            .iter()
+                            .any(|x| seg.ends_with(x.as_str())))
+            })
     }
 
     fn is_tainted_name(&self, name: &str, scope: usize) -> bool {
@@ -94,7 +105,7 @@ impl<'a> Taint<'a> {
             }
             Value::Call(j) => {
                 let call = &self.facts.calls[*j];
-                if self.llm[*j] {
+                if self.llm[*j] || self.returns_content(call) {
                     return Some(format!("{}(...)", call.callee));
                 }
                 if self.ctx.knowledge.sanitizers.matches(&call.qualified)
@@ -130,6 +141,35 @@ impl<'a> Taint<'a> {
         }
     }
 
+    /// A call to a function known to return LLM content (`self.extractor.extract(...)` where
+    /// some `extract` in the project returns a completion). Calls on imported modules are
+    /// library calls and never match by name.
+    fn returns_content(&self, call: &crate::facts::Call) -> bool {
+        let name = call.callee.rsplit('.').next().unwrap_or(&call.callee);
+        if !self.returning.contains(name) {
+            return false;
+        }
+        let root = root_of(&call.callee);
+        !call.callee.contains('.')
+            || !self
+                .facts
+                .imports
+                .iter()
+                .any(|i| i.local == root && !i.path.starts_with('.'))
+    }
+
+    /// The narrowest span inside a value that carries content (the dict entry holding it).
+    fn locate(&self, v: &Value, span: &crate::facts::Span, scope: usize) -> crate::facts::Span {
+        if let Value::Object(items) = v {
+            for i in items {
+                if self.carrier(&i.value, scope, 0).is_some() {
+                    return self.locate(&i.value, &i.span, scope);
+                }
+            }
+        }
+        span.clone()
+    }
+
     fn is_constant(&self, name: &str) -> bool {
         let mut any = false;
         for a in self.facts.assigns.iter().filter(|a| a.target == name) {
@@ -149,33 +189,61 @@ impl<'a> Taint<'a> {
     }
 }
 
-fn refs_deep(facts: &Facts, v: &Value, out: &mut Vec<String>, depth: usize) {
+fn refs_deep(facts: &Facts, k: &Knowledge, v: &Value, out: &mut Vec<String>, depth: usize) {
     if depth > 12 {
         return;
     }
     match v {
         Value::Call(j) => {
-            for a in &facts.calls[*j].args {
-                refs_deep(facts, &a.value, out, depth + 1);
+            let call = &facts.calls[*j];
+            for a in &call.args {
+                refs_deep(facts, k, &a.value, out, depth + 1);
+            }
+            // `content = message.get("content")`: what built the value includes the object the
+            // method was called on, unless that is an imported module or class.
+            if let Some(dot) = call
+                .callee
+                .rfind('.')
+                .filter(|&d| k.accessors.iter().any(|m| *m == call.callee[d + 1..]))
+            {
+                let object = &call.callee[..dot];
+                let root = root_of(object);
+                if !root.is_empty()
+                    && !facts.imports.iter().any(|i| i.local == root)
+                    && root != "self"
+                    && root != "this"
+                {
+                    out.push(object.to_string());
+                }
             }
         }
         Value::Object(args) => args
             .iter()
-            .for_each(|a| refs_deep(facts, &a.value, out, depth + 1)),
+            .for_each(|a| refs_deep(facts, k, &a.value, out, depth + 1)),
         Value::Array(items) => items
             .iter()
-            .for_each(|i| refs_deep(facts, i, out, depth + 1)),
+            .for_each(|i| refs_deep(facts, k, i, out, depth + 1)),
         Value::Template(parts) => parts.iter().for_each(|p| {
             if let Part::Hole(h) = p {
-                refs_deep(facts, h, out, depth + 1)
+                refs_deep(facts, k, h, out, depth + 1)
             }
         }),
         other => other.refs(out, &facts.calls),
     }
 }
 
-/// Runs one flow match over a file.
-pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hits: &mut Vec<Hit>) {
+/// Names of the functions in this file that return LLM content (for the project pre-pass).
+pub fn content_functions(ctx: &FileCtx) -> Vec<String> {
+    let mut v: Vec<String> = analyse(ctx)
+        .map(|t| t.returning.into_iter().collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Seeds and propagates content through one file; `None` when the file has no LLM call,
+/// message builder or call to a content-returning function.
+fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
     let facts = ctx.facts;
     let k = ctx.knowledge;
     let llm: Vec<bool> = facts
@@ -185,18 +253,42 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             !c.decorator && (k.llm_calls.matches(&c.qualified) || k.llm_calls.matches(&c.callee))
         })
         .collect();
-    if !llm.iter().any(|&b| b) {
-        return;
+    let builds_messages = facts
+        .calls
+        .iter()
+        .any(|c| k.message_builders.matches(&c.qualified) || k.message_builders.matches(&c.callee));
+    let calls_content_functions = !ctx.project.content_functions.is_empty()
+        && facts.calls.iter().any(|c| {
+            ctx.project
+                .content_functions
+                .contains(c.callee.rsplit('.').next().unwrap_or(&c.callee))
+        });
+    if !llm.iter().any(|&b| b) && !builds_messages && !calls_content_functions {
+        return None;
     }
     let mut t = Taint {
         facts,
         ctx,
         names: HashSet::new(),
         llm: llm.clone(),
+        returning: ctx.project.content_functions.clone(),
     };
 
-    // Seeds: prompt arguments of LLM calls.
+    // Seeds: prompt arguments of LLM calls, and everything put into a chat history.
     let mut prompt_names: Vec<(usize, String)> = Vec::new();
+    for c in facts.calls.iter().filter(|c| {
+        k.message_builders.matches(&c.qualified) || k.message_builders.matches(&c.callee)
+    }) {
+        for a in &c.args {
+            let mut out = Vec::new();
+            refs_deep(facts, k, &a.value, &mut out, 0);
+            for r in out {
+                if !t.content_free(&r) {
+                    prompt_names.push((c.scope, root_name(&r)));
+                }
+            }
+        }
+    }
     for (i, c) in facts.calls.iter().enumerate() {
         if !llm[i] {
             continue;
@@ -213,7 +305,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             };
             if carries {
                 let mut out = Vec::new();
-                refs_deep(facts, &a.value, &mut out, 0);
+                refs_deep(facts, k, &a.value, &mut out, 0);
                 for r in out {
                     if !t.content_free(&r) {
                         prompt_names.push((c.scope, root_name(&r)));
@@ -233,7 +325,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
                 .filter(|a| a.target == *name && (a.scope == *scope || a.scope == 0))
             {
                 let mut out = Vec::new();
-                refs_deep(facts, &a.value, &mut out, 0);
+                refs_deep(facts, k, &a.value, &mut out, 0);
                 for r in out {
                     let n = root_name(&r);
                     if !t.content_free(&r)
@@ -260,6 +352,22 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
         for a in &facts.assigns {
             if t.carrier(&a.value, a.scope, 0).is_some() {
                 changed |= t.taint(a.scope, &a.target);
+            }
+        }
+        // `fields.append(x)` with content `x`: the list now holds content.
+        for c in &facts.calls {
+            let Some(dot) = c.callee.rfind('.') else {
+                continue;
+            };
+            if !k.mutators.iter().any(|m| *m == c.callee[dot + 1..]) {
+                continue;
+            }
+            let object = &c.callee[..dot];
+            if c.args
+                .iter()
+                .any(|a| t.carrier(&a.value, c.scope, 0).is_some())
+            {
+                changed |= t.taint(c.scope, &root_name(object));
             }
         }
         // Arguments to functions defined in this file taint their parameters.
@@ -292,10 +400,28 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
                 }
             }
         }
+        // Functions whose `return` carries content make their callers' results content.
+        for (si, sc) in facts.scopes.iter().enumerate().skip(1) {
+            if t.names.contains(&(si, "return".to_string()))
+                && !sc.name.starts_with('<')
+                && sc.name.len() >= 4
+                && !k.generic_functions.contains(&sc.name)
+            {
+                changed |= t.returning.insert(sc.name.clone());
+            }
+        }
         if !changed {
             break;
         }
     }
+    Some(t)
+}
+
+/// Runs one flow match over a file.
+pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hits: &mut Vec<Hit>) {
+    let Some(t) = analyse(ctx) else { return };
+    let facts = ctx.facts;
+    let k = ctx.knowledge;
 
     // Sinks.
     let imports_marker = |marker: &str| {
@@ -303,12 +429,48 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             .get(marker)
             .is_some_and(|g| facts.imports.iter().any(|i| g.matches(&i.path)))
     };
+    // Assignments into a sink object (`handler.metadata = {"user_input": text}`).
+    for a in &facts.assigns {
+        let Some(sink) = sinks
+            .iter()
+            .find(|s| s.assign && s.callee.matches(&a.target))
+        else {
+            continue;
+        };
+        if ctx.envelope.covered_vendors.iter().any(|v| {
+            sink.vendor
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(v))
+        }) {
+            continue;
+        }
+        if let Some(name) = t.carrier(&a.value, a.scope, 0) {
+            let sink_name = sink.label.clone().unwrap_or_else(|| a.target.clone());
+            let mut msg = m.message.clone().unwrap_or_else(|| rule.message.clone());
+            msg = msg
+                .replace("{value}", &name)
+                .replace("{sink}", &sink_name)
+                .replace("{callee}", &a.target);
+            if let Some(v) = &sink.vendor {
+                msg = msg.replace("{vendor}", v);
+            }
+            let span = t.locate(&a.value, &a.span, a.scope);
+            hits.push(Hit {
+                rule: ri,
+                span,
+                message: msg,
+                secret: None,
+            });
+        }
+    }
     for (ci, c) in facts.calls.iter().enumerate() {
         let Some(sink) = sinks.iter().find(|s| {
-            (s.callee.matches(&c.qualified) || s.callee.matches(&c.callee))
+            !s.assign
+                && (s.callee.matches(&c.qualified) || s.callee.matches(&c.callee))
                 && (s.receiver.is_empty() || receiver_built_by(facts, ci, &s.receiver))
                 && s.if_file.as_deref().is_none_or(imports_marker)
                 && !s.unless_text.as_ref().is_some_and(|r| r.is_match(ctx.text))
+                && s.if_text.as_ref().is_none_or(|r| r.is_match(ctx.text))
         }) else {
             continue;
         };
@@ -343,7 +505,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
                 }
                 hits.push(Hit {
                     rule: ri,
-                    span: a.span.clone(),
+                    span: t.locate(&a.value, &a.span, c.scope),
                     message: msg,
                     secret: None,
                 });

@@ -9,7 +9,7 @@
 pub mod flow;
 pub mod prefilter;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
 
@@ -22,6 +22,11 @@ use crate::rule::{AttrCond, Catalog, Cond, Is, Knowledge, Match, Matcher, Report
 pub struct Project {
     /// Variables set to a non-empty value in the project's config and env files.
     pub env_set: HashSet<String>,
+    /// The values those variables are set to (every file that sets one).
+    pub env_values: HashMap<String, Vec<String>>,
+    /// Names of functions anywhere in the project that return LLM content (their callers'
+    /// results are content too); filled by a pre-pass when a flow rule is active.
+    pub content_functions: HashSet<String>,
 }
 
 /// The envelope: what the organisation's contracts cover (from the config).
@@ -148,10 +153,15 @@ fn file_conditions(m: &Match, ctx: &FileCtx) -> bool {
     if m.unless_text.as_ref().is_some_and(|r| r.is_match(ctx.text)) {
         return false;
     }
-    if m.unless_project_sets
-        .iter()
-        .any(|v| ctx.project.env_set.contains(v))
-    {
+    if m.unless_project_sets.iter().any(|(v, re)| match re {
+        None => ctx.project.env_set.contains(v),
+        // Every place that sets it must agree: one `true` elsewhere keeps the finding.
+        Some(re) => ctx
+            .project
+            .env_values
+            .get(v)
+            .is_some_and(|vals| !vals.is_empty() && vals.iter().all(|t| re.is_match(t.trim()))),
+    }) {
         return false;
     }
     true
@@ -304,9 +314,17 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
         Matcher::Config {
             key,
             value,
+            not,
             unless_entry,
+            objects,
         } => {
-            let entries = &ctx.facts.config;
+            let mut owned;
+            let mut entries = &ctx.facts.config;
+            if *objects {
+                owned = ctx.facts.config.clone();
+                object_entries(ctx.facts, &mut owned);
+                entries = &owned;
+            }
             if unless_entry.iter().any(|(k, v)| {
                 entries.iter().any(|e| {
                     k.is_match(&e.key)
@@ -325,6 +343,9 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
                         continue;
                     }
                 }
+                if not.iter().any(|r| r.is_match(&text)) {
+                    continue;
+                }
                 let span = if e.value_span.is_empty() {
                     e.key_span.clone()
                 } else {
@@ -342,13 +363,16 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
         Matcher::Block {
             kinds,
             where_attr,
+            unless_attr,
             attr,
         } => {
             for (bi, block) in ctx.facts.blocks.iter().enumerate() {
                 if block.existing || !kinds.iter().any(|k| k.eq_ignore_ascii_case(&block.kind)) {
                     continue;
                 }
-                if !where_attr.iter().all(|a| attr_state(ctx, bi, a).is_some()) {
+                if !where_attr.iter().all(|a| attr_state(ctx, bi, a).is_some())
+                    || unless_attr.iter().any(|a| attr_state(ctx, bi, a).is_some())
+                {
                     continue;
                 }
                 if let Some((span, shown)) = attr_state(ctx, bi, attr) {
@@ -378,6 +402,35 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
     }
 }
 
+/// Flattens object literals assigned at module level (`exports.config = { a: { b: true } }`)
+/// into entries keyed `exports.config.a.b`, for config matches that ask for them.
+fn object_entries(facts: &Facts, out: &mut Vec<crate::facts::ConfigEntry>) {
+    fn walk(prefix: &str, items: &[Arg], out: &mut Vec<crate::facts::ConfigEntry>, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        for a in items {
+            let Some(name) = &a.name else { continue };
+            let key = format!("{prefix}.{name}");
+            match &a.value {
+                Value::Object(inner) => walk(&key, inner, out, depth + 1),
+                v => out.push(crate::facts::ConfigEntry {
+                    key,
+                    value: v.clone(),
+                    key_span: a.span.clone(),
+                    value_span: a.span.clone(),
+                    block: None,
+                }),
+            }
+        }
+    }
+    for a in facts.assigns.iter().filter(|a| a.scope == 0) {
+        if let Value::Object(items) = &a.value {
+            walk(&a.target, items, out, 0);
+        }
+    }
+}
+
 /// Whether the block attribute condition holds: `Some((span of the value, or None when the
 /// attribute is absent), shown value)`.
 fn attr_state(ctx: &FileCtx, block: usize, a: &AttrCond) -> Option<(Option<Span>, String)> {
@@ -389,9 +442,12 @@ fn attr_state(ctx: &FileCtx, block: usize, a: &AttrCond) -> Option<(Option<Span>
         None => a.absent.then(|| (None, "absent".to_string())),
         Some(e) => {
             let text = value_text(ctx.facts, &e.value, 0)?;
-            a.values
-                .iter()
-                .any(|r| r.is_match(&text))
+            // `not:` judges only what is known: a literal, directly or through assignments.
+            let literal = matches!(resolve(ctx.facts, &e.value, 0, usize::MAX).0, Value::Str(_));
+            let negated = literal
+                && !a.not_values.is_empty()
+                && !a.not_values.iter().any(|r| r.is_match(&text));
+            (negated || a.values.iter().any(|r| r.is_match(&text)))
                 .then(|| (Some(e.value_span.clone()), text))
         }
     }
@@ -572,6 +628,41 @@ fn find_arg_indirect(ctx: &FileCtx, call: &Call, names: &[String]) -> Option<Arg
     None
 }
 
+/// A dotted argument whose first part is bound to a name: `invoke(state, config=config)` with
+/// `config = {"callbacks": [...]}` answers `config.callbacks`.
+fn find_arg_through_names(ctx: &FileCtx, call: &Call, names: &[String]) -> Option<Arg> {
+    for name in names {
+        let Some((first, rest)) = name.split_once('.') else {
+            continue;
+        };
+        let Some(arg) = call.args.iter().find(|a| a.name.as_deref() == Some(first)) else {
+            continue;
+        };
+        let (mut v, _) = resolve(ctx.facts, &arg.value, call.scope, call.span.start);
+        let mut found: Option<&Arg> = None;
+        for seg in rest.split('.') {
+            let Value::Object(items) = v else {
+                found = None;
+                break;
+            };
+            match items.iter().find(|i| i.name.as_deref() == Some(seg)) {
+                Some(next) => {
+                    found = Some(next);
+                    v = &next.value;
+                }
+                None => {
+                    found = None;
+                    break;
+                }
+            }
+        }
+        if let Some(f) = found {
+            return Some(f.clone());
+        }
+    }
+    None
+}
+
 /// Evaluates one condition. `None`: it does not hold. `Some(Some((span, shown)))`: it holds on
 /// a value at `span`. `Some(None)`: it holds without a value (absent).
 fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, String)>> {
@@ -579,7 +670,8 @@ fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, Strin
     let arg = match find_arg(call, &c.args, c.pos) {
         Some(a) => Some(a),
         None => {
-            indirect = find_arg_indirect(ctx, call, &c.args);
+            indirect = find_arg_indirect(ctx, call, &c.args)
+                .or_else(|| find_arg_through_names(ctx, call, &c.args));
             indirect.as_ref()
         }
     };
@@ -670,6 +762,13 @@ fn in_class(
             Part::Hole(h) => in_class(ctx, h, scope, before, c, depth + 1),
         }),
         Value::Ident(n) => c.ident.as_ref().is_some_and(|r| r.is_match(n)),
+        Value::Array(items) => items
+            .iter()
+            .any(|i| in_class(ctx, i, scope, before, c, depth + 1)),
+        Value::Other(names) => c
+            .ident
+            .as_ref()
+            .is_some_and(|r| names.iter().any(|n| r.is_match(n))),
         Value::Call(i) => {
             // A call that merely wraps one value (`str(x)`, `new Uri(x)`, `url.format(x)`)
             // keeps its argument's class.
@@ -885,6 +984,105 @@ pub fn re(s: &str) -> Regex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::{compile, Catalog};
+
+    const HEAD: &str = "id = \"TST001\"\nname = \"t\"\nseverity = \"warning\"\nsummary = \"s\"\nlanguages = [\"hcl\", \"env\"]\nkeywords = [\"x\"]\nmessage = \"m\"\nhelp = \"h\"\n[docs]\nwhat = \"\"\nwhy = \"\"\nsafeguard = \"\"\nbad = \"\"\ngood = \"\"\n";
+
+    fn catalog(matches: &str) -> Catalog {
+        let knowledge = Knowledge::default();
+        let rule = compile("t.toml", &format!("{HEAD}{matches}"), &knowledge, true).unwrap();
+        Catalog {
+            rules: vec![rule],
+            knowledge,
+        }
+    }
+
+    fn lines(cat: &Catalog, lang: Lang, text: &str, project: &Project) -> Vec<usize> {
+        let facts = crate::lang::extract(lang, text);
+        let envelope = Envelope::default();
+        let ctx = FileCtx {
+            rel_path: "main.tf",
+            lang,
+            text,
+            facts: &facts,
+            project,
+            envelope: &envelope,
+            knowledge: &cat.knowledge,
+        };
+        check(cat, &[0], &ctx)
+            .iter()
+            .map(|h| text[..h.span.start].lines().count().max(1))
+            .collect()
+    }
+
+    #[test]
+    fn unless_attr_spares_the_block_and_not_atoms_judge_literals_only() {
+        let cat = catalog(
+            "[[match]]\nkind = \"block\"\nblock = [\"svc\"]\nattr = { key = [\"location\"], is = ['not:^(eastus|westus)$'] }\nunless-attr = [{ key = [\"acl.mode\"], is = [\"Deny\"] }]\n",
+        );
+        let tf = r#"variable "loc" {
+  default = "westeurope"
+}
+resource "svc" "a" {
+  location = var.loc
+}
+resource "svc" "b" {
+  location = "eastus"
+}
+resource "svc" "c" {
+  location = azurerm_resource_group.rg.location
+}
+resource "svc" "d" {
+  location = "uksouth"
+  acl {
+    mode = "Deny"
+  }
+}
+"#;
+        assert_eq!(lines(&cat, Lang::Hcl, tf, &Project::default()), vec![5]);
+    }
+
+    #[test]
+    fn config_objects_flatten_module_level_literals() {
+        let head = HEAD.replace("[\"hcl\", \"env\"]", "[\"javascript\"]");
+        let m = "[[match]]\nkind = \"config\"\nobjects = true\nkey = '(^|\\.)mon\\.enabled$'\nvalue = 'true'\nunless-entry = [{ key = 'mon\\.content$', value = 'false' }]\n";
+        let knowledge = Knowledge::default();
+        let rule = compile("t.toml", &format!("{head}{m}"), &knowledge, true).unwrap();
+        let cat = Catalog {
+            rules: vec![rule],
+            knowledge,
+        };
+        let on = "exports.config = {\n  name: 'x',\n  mon: {\n    enabled: true\n  }\n}\nfunction f() { const local = { mon: { enabled: true } } }\n";
+        assert_eq!(
+            lines(&cat, Lang::JavaScript, on, &Project::default()),
+            vec![4]
+        );
+        let off = "exports.config = { mon: { enabled: true, content: false } }\n";
+        assert!(lines(&cat, Lang::JavaScript, off, &Project::default()).is_empty());
+    }
+
+    #[test]
+    fn config_not_pattern_and_project_values() {
+        let cat = catalog(
+            "[[match]]\nkind = \"config\"\nkey = '^REGION$'\nnot-pattern = ['^us']\nunless-project-sets = [\"MODE=off|false\"]\n",
+        );
+        let env = "REGION=eu-west\n# skipped\nREGION=us-east\n";
+        assert_eq!(lines(&cat, Lang::Env, env, &Project::default()), vec![1]);
+        let mut project = Project::default();
+        project.env_set.insert("MODE".into());
+        project
+            .env_values
+            .insert("MODE".into(), vec!["False".into()]);
+        assert!(lines(&cat, Lang::Env, env, &project).is_empty());
+        // One file that sets it to something else keeps the finding.
+        project
+            .env_values
+            .get_mut("MODE")
+            .unwrap()
+            .push("on".into());
+        assert_eq!(lines(&cat, Lang::Env, env, &project), vec![1]);
+    }
+
     use crate::facts::Arg;
 
     fn arg(name: Option<&str>, value: Value, span: Span) -> Arg {

@@ -130,12 +130,28 @@ impl<'t> Js<'t> {
             "public_field_definition" | "field_definition" => self.field(n),
             "decorator" => self.decorator(n),
             "for_in_statement" => self.for_in(n),
+            "return_statement" => self.return_statement(n),
             k if is_expression(k) => {
                 self.value(n);
             }
             _ => self.generic(n),
         }
         self.w.leave();
+    }
+
+    /// `return x` is recorded as an assignment to `return` in the function's scope, so flow
+    /// can tell which functions hand back LLM content.
+    fn return_statement(&mut self, n: Node<'t>) {
+        let kids = self.w.kids(n);
+        let expr = kids
+            .iter()
+            .map(|k| k.1)
+            .find(|k| k.is_named() && k.kind() != "comment");
+        self.w.put(kids);
+        if let Some(e) = expr {
+            let v = self.value(e);
+            self.w.assign("return".into(), v, e.byte_range());
+        }
     }
 
     fn generic(&mut self, n: Node<'t>) {

@@ -145,12 +145,28 @@ impl<'t> Py<'t> {
             "with_item" => self.with_item(n),
             "block" | "module" => self.block(n),
             "future_import_statement" => {}
+            "return_statement" => self.return_statement(n),
             k if is_expression(k) => {
                 self.value(n);
             }
             _ => self.generic(n),
         }
         self.w.leave();
+    }
+
+    /// `return x` is recorded as an assignment to `return` in the function's scope, so flow
+    /// can tell which functions hand back LLM content.
+    fn return_statement(&mut self, n: Node<'t>) {
+        let kids = self.w.kids(n);
+        let expr = kids
+            .iter()
+            .map(|k| k.1)
+            .find(|k| k.is_named() && k.kind() != "comment");
+        self.w.put(kids);
+        if let Some(e) = expr {
+            let v = self.value(e);
+            self.w.assign("return".into(), v, e.byte_range());
+        }
     }
 
     fn generic(&mut self, n: Node<'t>) {
@@ -316,10 +332,31 @@ impl<'t> Py<'t> {
             .collect();
         self.w.put(kids);
         if let Some(r) = right {
+            let items_call = r.kind() == "call"
+                && self
+                    .w
+                    .text(r)
+                    .trim_end()
+                    .trim_end_matches(')')
+                    .trim_end()
+                    .ends_with(".items(");
             let v = self.value(r);
             let refs = self.w.iter_refs(v);
             if let Some(l) = left {
-                self.bind(l, Value::Other(refs), r.byte_range());
+                // `for key, value in d.items()`: the keys are the dict's keys, not its values.
+                let pair = matches!(l.kind(), "pattern_list" | "tuple_pattern")
+                    && l.named_child_count() == 2;
+                if items_call && pair {
+                    let (k, v) = (l.named_child(0), l.named_child(1));
+                    if let Some(k) = k {
+                        self.bind(k, Value::Other(Vec::new()), r.byte_range());
+                    }
+                    if let Some(v) = v {
+                        self.bind(v, Value::Other(refs), r.byte_range());
+                    }
+                } else {
+                    self.bind(l, Value::Other(refs), r.byte_range());
+                }
             }
         }
         for k in rest {

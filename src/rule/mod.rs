@@ -100,6 +100,8 @@ pub struct AttrCond {
     pub keys: Vec<String>,
     pub absent: bool,
     pub values: Vec<Regex>,
+    /// `not:` atoms: a literal value matching none of these satisfies the condition.
+    pub not_values: Vec<Regex>,
 }
 
 #[derive(Clone, Debug)]
@@ -108,7 +110,9 @@ pub struct Sink {
     pub receiver: Glob,
     pub args: Vec<String>,
     pub if_file: Option<String>,
+    pub assign: bool,
     pub unless_text: Option<Regex>,
+    pub if_text: Option<Regex>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
@@ -137,11 +141,14 @@ pub enum Matcher {
     Config {
         key: Regex,
         value: Option<Regex>,
+        not: Vec<Regex>,
         unless_entry: Vec<(Regex, Regex)>,
+        objects: bool,
     },
     Block {
         kinds: Vec<String>,
         where_attr: Vec<AttrCond>,
+        unless_attr: Vec<AttrCond>,
         attr: AttrCond,
     },
     Flow {
@@ -169,7 +176,8 @@ pub struct Match {
     pub provider: Option<String>,
     pub if_imports: Glob,
     pub unless_assigned: Vec<(Glob, Regex)>,
-    pub unless_project_sets: Vec<String>,
+    /// Variable names, each with an optional regex its project value must match.
+    pub unless_project_sets: Vec<(String, Option<Regex>)>,
     pub if_calls: Glob,
     pub unless_text: Option<Regex>,
     pub paths: Option<globset::GlobSet>,
@@ -197,6 +205,13 @@ pub struct Knowledge {
     pub prompt_positions: Vec<usize>,
     pub content_free: Vec<String>,
     pub sanitizers: Glob,
+    pub message_builders: Glob,
+    pub accessors: Vec<String>,
+    pub generic_functions: Vec<String>,
+    pub content_free_suffixes: Vec<String>,
+    pub mutators: Vec<String>,
+    /// The `llm-calls` patterns as written (for the project pre-pass' trigger words).
+    pub llm_call_patterns: Vec<String>,
     pub markers: BTreeMap<String, Glob>,
 }
 
@@ -291,6 +306,12 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         prompt_positions: spec.flow.prompt_positions.clone(),
         content_free: spec.flow.content_free.clone(),
         sanitizers: glob(path, text, &spec.flow.sanitizers)?,
+        message_builders: glob(path, text, &spec.flow.message_builders)?,
+        accessors: spec.flow.accessors.clone(),
+        generic_functions: spec.flow.generic_functions.clone(),
+        content_free_suffixes: spec.flow.content_free_suffixes.clone(),
+        mutators: spec.flow.mutators.clone(),
+        llm_call_patterns: spec.flow.llm_calls.clone(),
         markers,
     })
 }
@@ -386,7 +407,14 @@ pub fn compile(
     let matches = spec
         .matches
         .iter()
-        .map(|m| compile_match(path, text, m, knowledge, &langs))
+        .map(|m| {
+            if spec.exclude_paths.is_empty() {
+                return compile_match(path, text, m, knowledge, &langs);
+            }
+            let mut m = m.clone();
+            m.exclude_paths.extend(spec.exclude_paths.iter().cloned());
+            compile_match(path, text, &m, knowledge, &langs)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let url = format!("{DOCS_BASE}#{}", spec.id.to_ascii_lowercase());
     let info = RuleInfo {
@@ -443,10 +471,13 @@ fn compile_is(
 
 fn compile_attr(path: &str, text: &str, a: &spec::AttrCondSpec) -> Result<AttrCond, LoadError> {
     let mut values = Vec::new();
+    let mut not_values = Vec::new();
     let mut absent = false;
     for v in &a.is {
         if v == "absent" {
             absent = true;
+        } else if let Some(re) = v.strip_prefix("not:") {
+            not_values.push(regex(path, text, re)?);
         } else if let Some(re) = v.strip_prefix("re:") {
             values.push(regex(path, text, re)?);
         } else {
@@ -457,6 +488,7 @@ fn compile_attr(path: &str, text: &str, a: &spec::AttrCondSpec) -> Result<AttrCo
         keys: a.key.clone(),
         absent,
         values,
+        not_values,
     })
 }
 
@@ -593,11 +625,17 @@ fn compile_match(
                     .as_deref()
                     .map(|r| regex(path, text, r))
                     .transpose()?,
+                not: m
+                    .not_pattern
+                    .iter()
+                    .map(|r| regex(path, text, r))
+                    .collect::<Result<_, _>>()?,
                 unless_entry: m
                     .unless_entry
                     .iter()
                     .map(|e| Ok((regex(path, text, &e.key)?, regex(path, text, &e.value)?)))
                     .collect::<Result<_, LoadError>>()?,
+                objects: m.objects,
             }
         }
         "block" => {
@@ -613,6 +651,11 @@ fn compile_match(
                 kinds: m.block.clone(),
                 where_attr: m
                     .where_attr
+                    .iter()
+                    .map(|a| compile_attr(path, text, a))
+                    .collect::<Result<_, _>>()?,
+                unless_attr: m
+                    .unless_attr
                     .iter()
                     .map(|a| compile_attr(path, text, a))
                     .collect::<Result<_, _>>()?,
@@ -647,8 +690,14 @@ fn compile_match(
                         receiver: glob(path, text, &s.receiver)?,
                         args: s.args.clone(),
                         if_file: s.if_file.clone(),
+                        assign: s.assign,
                         unless_text: s
                             .unless_text
+                            .as_deref()
+                            .map(|r| regex(path, text, r))
+                            .transpose()?,
+                        if_text: s
+                            .if_text
                             .as_deref()
                             .map(|r| regex(path, text, r))
                             .transpose()?,
@@ -683,7 +732,17 @@ fn compile_match(
             .iter()
             .map(|a| Ok((glob(path, text, &a.target)?, regex(path, text, &a.value)?)))
             .collect::<Result<_, LoadError>>()?,
-        unless_project_sets: m.unless_project_sets.clone(),
+        unless_project_sets: m
+            .unless_project_sets
+            .iter()
+            .map(|v| match v.split_once('=') {
+                Some((name, re)) => Ok((
+                    name.trim().to_string(),
+                    Some(regex(path, text, &format!("(?i)^(?:{re})$"))?),
+                )),
+                None => Ok((v.clone(), None)),
+            })
+            .collect::<Result<_, LoadError>>()?,
         if_calls: glob(path, text, &m.if_calls)?,
         unless_text: m
             .unless_text

@@ -28,6 +28,9 @@ pub struct RuleSpec {
     pub message: String,
     pub help: String,
     pub docs: RuleDocs,
+    /// Path globs no match of this rule applies to (added to every match's `exclude-paths`).
+    #[serde(default)]
+    pub exclude_paths: Vec<String>,
     #[serde(rename = "match")]
     pub matches: Vec<MatchSpec>,
 }
@@ -81,7 +84,8 @@ pub struct MatchSpec {
     /// The match does not apply when the file assigns one of these targets a value matching.
     #[serde(default)]
     pub unless_assigned: Vec<AssignCondSpec>,
-    /// The match does not apply when one of these variables is set in the project's config files.
+    /// The match does not apply when one of these variables is set in the project's config files;
+    /// `NAME=REGEX` requires the value to match REGEX (case-insensitive) as well.
     #[serde(default)]
     pub unless_project_sets: Vec<String>,
     /// The match applies only when the file (or, for config, the project) has a call matching.
@@ -98,7 +102,8 @@ pub struct MatchSpec {
     // --- kind = "string"
     /// Regex over string literal values; a capture group named `hit` narrows the span.
     pub pattern: Option<String>,
-    /// Regexes: the string is not reported when its value matches one.
+    /// Regexes: the string (for `config`: the entry's value) is not reported when its value
+    /// matches one.
     #[serde(default)]
     pub not_pattern: Vec<String>,
     /// Where strings are taken from: `code`, `config` (default both).
@@ -121,6 +126,10 @@ pub struct MatchSpec {
     /// No finding when the same file has an entry whose key and value match.
     #[serde(default)]
     pub unless_entry: Vec<EntryCondSpec>,
+    /// Also read object literals assigned at module level in code (`exports.config = {...}`)
+    /// as entries keyed `target.key.sub`.
+    #[serde(default)]
+    pub objects: bool,
 
     // --- kind = "block"
     #[serde(default)]
@@ -130,6 +139,9 @@ pub struct MatchSpec {
     pub where_attr: Vec<AttrCondSpec>,
     /// The attribute whose state is reported.
     pub attr: Option<AttrCondSpec>,
+    /// Attribute conditions that spare the block (none may hold).
+    #[serde(default)]
+    pub unless_attr: Vec<AttrCondSpec>,
 
     // --- kind = "flow"
     #[serde(default)]
@@ -170,7 +182,9 @@ pub struct EntryCondSpec {
 pub struct AttrCondSpec {
     /// Relative key paths (any of).
     pub key: Vec<String>,
-    /// Any of: `absent`, or a regex over the resolved value text (prefix `re:`), or a literal.
+    /// Any of: `absent`, or a regex over the resolved value text (prefix `re:`), or a literal,
+    /// or `not:REGEX`: a literal value (after resolution) that does not match REGEX. References
+    /// that cannot be resolved to a literal never satisfy `not:`.
     pub is: Vec<String>,
 }
 
@@ -186,8 +200,13 @@ pub struct SinkSpec {
     pub args: Vec<String>,
     /// A marker set from knowledge.toml the file must import (e.g. `server`).
     pub if_file: Option<String>,
+    /// `callee` names assignment targets instead of calls (`langfuse_handler.metadata = {...}`).
+    #[serde(default)]
+    pub assign: bool,
     /// The sink does not apply when the file's text matches this regex (`"use client"`).
     pub unless_text: Option<String>,
+    /// The sink applies only when the file's text matches this regex (a module that exports).
+    pub if_text: Option<String>,
     pub vendor: Option<String>,
     pub label: Option<String>,
 }
@@ -233,8 +252,24 @@ pub struct FlowSpec {
     /// Calls whose result carries no content (`len`, `hashlib.sha256`).
     #[serde(default)]
     pub sanitizers: Vec<String>,
-    /// Parameter or variable names that hold prompt content by convention when passed to an
-    /// LLM call in the same function.
+    /// Calls that put content into a chat history or message object
+    /// (`chat_history.add_user_message(x)`, `HumanMessage(content=x)`): every argument is
+    /// prompt content.
     #[serde(default)]
     pub message_builders: Vec<String>,
+    /// Methods that read data out of their object (`get`, `pop`, `strip`): a value they return
+    /// was built from that object, so the object is content too when the value is.
+    #[serde(default)]
+    pub accessors: Vec<String>,
+    /// Function names too generic to carry "returns LLM content" from one place to another
+    /// (`get`, `run`, `process`): a collision with a library method would be a false positive.
+    #[serde(default)]
+    pub generic_functions: Vec<String>,
+    /// Member-name suffixes that carry no content (`word_count`, `latency_ms`, `patientId`).
+    #[serde(default)]
+    pub content_free_suffixes: Vec<String>,
+    /// Methods that put their arguments into their object (`append`, `push`, `update`): the
+    /// object holds content when an argument does.
+    #[serde(default)]
+    pub mutators: Vec<String>,
 }

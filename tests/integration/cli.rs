@@ -220,3 +220,31 @@ fn broken_pipe_is_not_an_error() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(status.code(), Some(2), "{err}");
 }
+
+#[test]
+fn content_returned_by_a_function_in_another_file_is_followed() {
+    let t = tree(&[
+        (
+            "app/providers/azure.py",
+            "import os\nfrom openai import AzureOpenAI\n\nclass AzureExtractor:\n    def __init__(self):\n        self.client = AzureOpenAI(azure_endpoint=os.environ['AZURE_OPENAI_ENDPOINT'], api_version='2024-10-21')\n\n    def extract_fields(self, transcript):\n        resp = self.client.chat.completions.create(model=os.environ['DEP'], messages=[{'role': 'user', 'content': transcript}])\n        return resp.choices[0].message.content\n",
+        ),
+        (
+            "app/service.py",
+            "class ExtractionService:\n    def __init__(self, provider):\n        self.provider = provider\n\n    async def run_extraction(self, transcript):\n        result = self.provider.extract_fields(transcript)\n        return result\n",
+        ),
+        (
+            "app/handler.py",
+            "import logging\nimport tarfile\nlogger = logging.getLogger(__name__)\n\nasync def on_chunk(service, transcript):\n    extraction = await service.run_extraction(transcript)\n    logger.info(f'first extraction: {extraction}')\n    names = tarfile.open('x.tar').getnames()\n    logger.info('members %s', names)\n",
+        ),
+    ]);
+    let o = run_in(
+        t.path(),
+        &["check", "--format", "json", "--select", "PHI403"],
+    );
+    assert_eq!(
+        findings(&o),
+        vec![("PHI403".to_string(), "app/handler.py".to_string(), 7)],
+        "{}",
+        stdout(&o)
+    );
+}

@@ -160,15 +160,15 @@ fn per_file_ignores_are_recorded_as_suppressed() {
     let t = tree(&[
         (
             "phi-lint.toml",
-            "[per-file-ignores]\n\"tests/**\" = [\"PHI101\"]\n",
+            "[per-file-ignores]\n\"legacy/**\" = [\"PHI101\"]\n",
         ),
-        ("tests/.env", CONSUMER),
+        ("legacy/.env", CONSUMER),
         ("app/.env", CONSUMER),
     ]);
     let o = run_in(t.path(), &["check", "--format", "json"]);
     let f = json_findings(&o);
     assert_eq!(f.len(), 2);
-    let t_f = f.iter().find(|x| x["path"] == "tests/.env").unwrap();
+    let t_f = f.iter().find(|x| x["path"] == "legacy/.env").unwrap();
     assert_eq!(t_f["suppressed"]["kind"], "per-file-ignores");
     assert_eq!(t_f["suppressed"]["location"], "phi-lint.toml:2");
     assert!(f.iter().find(|x| x["path"] == "app/.env").unwrap()["suppressed"].is_null());
