@@ -45,6 +45,10 @@ pub struct Checker<'a> {
     pub settings: &'a Settings,
     pub active: Vec<usize>,
     pub project: Project,
+    /// The roots named on the command line (absolute): rule path filters
+    /// (`exclude-paths`) see paths relative to their root, so a `tests/` folder above the
+    /// project, or named as the root, never matches.
+    pub roots: Vec<PathBuf>,
     prefilter: Prefilter,
 }
 
@@ -63,6 +67,7 @@ impl<'a> Checker<'a> {
             prefilter: Prefilter::new(&keywords),
             active,
             project: Project::default(),
+            roots: Vec::new(),
         }
     }
 
@@ -185,7 +190,7 @@ impl<'a> Checker<'a> {
                 let names = catch_unwind(AssertUnwindSafe(|| {
                     let facts = lang::extract(lang, &text);
                     let ctx = FileCtx {
-                        rel_path: &input.display,
+                        rel_path: &self.rule_path(input),
                         lang,
                         text: &text,
                         facts: &facts,
@@ -204,6 +209,22 @@ impl<'a> Checker<'a> {
             }
             triggers = found.iter().map(|n| format!("{n}(")).collect();
         }
+    }
+
+    /// The path rules filter on (`exclude-paths`): the part of the displayed path below the
+    /// root it was found under, so folders above or naming the root never match.
+    fn rule_path(&self, input: &Input) -> String {
+        if let Ok(abs) = std::path::absolute(&input.path) {
+            for root in &self.roots {
+                let Ok(root) = std::path::absolute(root) else {
+                    continue;
+                };
+                if let Ok(rel) = abs.strip_prefix(&root) {
+                    return rel.to_string_lossy().replace('\\', "/");
+                }
+            }
+        }
+        input.display.clone()
     }
 
     /// A minified or bundled JavaScript file, skipped unless vendored code is included.
@@ -383,7 +404,7 @@ impl<'a> Checker<'a> {
             note(&mut out, n.clone());
         }
         let ctx = FileCtx {
-            rel_path: &input.display,
+            rel_path: &self.rule_path(input),
             lang,
             text: &text,
             facts: &facts,

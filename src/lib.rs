@@ -406,6 +406,7 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
             }
         }
         let mut checker = Checker::new(catalog, settings, active);
+        checker.roots = roots.iter().map(|r| config::absolute(r, &cwd)).collect();
         checker.gather_project(&inputs);
         if let Some(c) = &changed {
             inputs.retain(|i| c.touches(&i.display));

@@ -71,7 +71,36 @@ fn samples() -> Vec<(&'static str, String)> {
         ("full", render(&testdata::report())),
         ("clean", render(&testdata::clean())),
         ("odd", render(&odd_report())),
+        ("fixtures", render(&fixtures_report())),
     ]
+}
+
+/// A real run of every built-in rule over the rule fixtures: every rule's findings, inline
+/// suppressions, redacted secrets, every language.
+fn fixtures_report() -> Report {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalog = crate::rule::builtin().expect("built-in rules load");
+    let settings = crate::settings::Settings::default();
+    let active: Vec<usize> = (0..catalog.rules.len()).collect();
+    let checker = crate::check::Checker::new(&catalog, &settings, active);
+    let inputs: Vec<crate::check::Input> =
+        crate::verify::fixture_files(&[root.join("fixtures/rules")])
+            .into_iter()
+            .map(|p| crate::check::Input {
+                display: p
+                    .strip_prefix(root)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+                path: p,
+                content: None,
+                explicit: true,
+            })
+            .collect();
+    let mut report = checker.run(&inputs, 2);
+    report.root = root.to_path_buf();
+    assert!(report.findings.len() > 100, "the fixtures produce findings");
+    report
 }
 
 /// Absolute and odd paths, external suppressions, a custom rule with sparse docs, a

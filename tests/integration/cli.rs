@@ -248,3 +248,25 @@ fn content_returned_by_a_function_in_another_file_is_followed() {
         stdout(&o)
     );
 }
+
+#[test]
+fn test_folders_above_or_naming_the_root_do_not_hide_findings() {
+    let t = tree(&[
+        ("tests/proj/src/app.py", CONSUMER),
+        ("tests/proj/tests/test_app.py", CONSUMER),
+    ]);
+    // Named by a relative path that starts with `tests/`, and by an absolute path.
+    let rel = run_in(t.path(), &["check", "--format", "json", "tests/proj"]);
+    assert_eq!(
+        findings(&rel),
+        vec![("PHI102".into(), "tests/proj/src/app.py".into(), 2)],
+        "{}",
+        stdout(&rel)
+    );
+    let root = t.path().join("tests/proj");
+    let abs = run_in(
+        &std::env::temp_dir(),
+        &["check", "--format", "json", root.to_str().unwrap()],
+    );
+    assert_eq!(findings(&abs).len(), 1, "{}", stdout(&abs));
+}
