@@ -412,6 +412,12 @@ impl<'a> Checker<'a> {
     }
 
     fn check_one(&self, input: &Input, project: &Project, env: Option<&[String]>) -> FileResult {
+        if cfg!(debug_assertions)
+            && std::env::var_os("PHI_LINT_TEST_PANIC_ON")
+                .is_some_and(|v| input.path.file_name() == Some(v.as_os_str()))
+        {
+            panic!("test panic requested by PHI_LINT_TEST_PANIC_ON"); // debug builds only: tests/integration/hostile.rs
+        }
         let mut out = FileResult::default();
         let note = |out: &mut FileResult, m: String| {
             out.notes.push(Note {
@@ -468,9 +474,14 @@ impl<'a> Checker<'a> {
             );
             return out;
         }
+        // UTF-16 files hold no ASCII keywords until they are decoded: those (and invalid
+        // UTF-8) are decoded first. Valid UTF-8 is its own decoded text (up to a BOM, which
+        // holds no keyword), so most files are scanned as read and never copied.
+        let utf8 = std::str::from_utf8(&bytes).is_ok();
+        let early = (!utf8).then(|| source::decode(&bytes));
         let rules: Vec<usize> = self
             .prefilter
-            .rules_for(&bytes)
+            .rules_for(early.as_ref().map_or(&bytes[..], |d| d.text.as_bytes()))
             .into_iter()
             .map(|k| self.active[k])
             .filter(|&ri| {
@@ -482,16 +493,10 @@ impl<'a> Checker<'a> {
         let wants_env = |b: &[u8]| env.is_some_and(|w| w.iter().any(|v| contains(b, v.as_bytes())));
         // Nothing to do for most files: no rule survived the prefilter, no suppression comment
         // and no project variable; decode (a copy of the file) only to report a bad encoding.
-        if rules.is_empty()
-            && !contains(&bytes, b"phi-lint:")
-            && std::str::from_utf8(&bytes).is_ok()
-            && !bytes.starts_with(&[0xFF, 0xFE])
-            && !bytes.starts_with(&[0xFE, 0xFF])
-            && !wants_env(&bytes)
-        {
+        if rules.is_empty() && utf8 && !contains(&bytes, b"phi-lint:") && !wants_env(&bytes) {
             return out;
         }
-        let decoded = source::decode(&bytes);
+        let decoded = early.unwrap_or_else(|| source::decode(&bytes));
         if let Some(n) = decoded.note {
             note(&mut out, n);
         }

@@ -68,6 +68,12 @@ pub fn is_minified_name(name: &str) -> bool {
         || n.ends_with(".map")
 }
 
+/// Whether `path` resolves (all links followed) to somewhere under `canon_root`, itself
+/// canonical. Paths that cannot be resolved (dangling links, loops) count as outside.
+pub fn inside(canon_root: &Path, path: &Path) -> bool {
+    path.canonicalize().is_ok_and(|p| p.starts_with(canon_root))
+}
+
 fn excluded(opts: &WalkOptions, path: &Path) -> bool {
     let Some(set) = &opts.exclude else {
         return false;
@@ -84,6 +90,7 @@ fn excluded(opts: &WalkOptions, path: &Path) -> bool {
 pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<Candidate>, Vec<(String, String)>) {
     let found = Mutex::new(Vec::new());
     let notes = Mutex::new(Vec::new());
+    let escaped = std::sync::Arc::new(Mutex::new(Vec::new()));
     for root in roots {
         if root.is_file() {
             if opts.force_exclude && excluded(opts, root) {
@@ -114,7 +121,32 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<Candidate>, Vec<(Stri
             .threads(opts.threads.max(1));
         let include_vendored = opts.include_vendored;
         let root_owned = root.clone();
+        // With --follow-links, a link is followed only when its target stays under the root.
+        let containment = if opts.follow_links {
+            match root.canonicalize() {
+                Ok(c) => Some((c, std::sync::Arc::clone(&escaped))),
+                Err(e) => {
+                    notes
+                        .lock()
+                        .unwrap()
+                        .push((root.display().to_string(), format!("skipped: {e}")));
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         b.filter_entry(move |e| {
+            if let Some((canon_root, escaped)) = &containment {
+                if e.path_is_symlink() && !inside(canon_root, e.path()) {
+                    escaped.lock().unwrap().push((
+                        e.path().display().to_string(),
+                        "skipped: symbolic link points outside the checked root (not followed)"
+                            .to_string(),
+                    ));
+                    return false;
+                }
+            }
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
             if !is_dir {
                 return true;
@@ -164,6 +196,8 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<Candidate>, Vec<(Stri
     files.sort();
     files.dedup_by(|a, b| a.path == b.path);
     let mut notes = notes.into_inner().unwrap();
+    notes.append(&mut escaped.lock().unwrap());
     notes.sort();
+    notes.dedup();
     (files, notes)
 }
