@@ -105,6 +105,7 @@ impl<'a> Checker<'a> {
     /// config files are read here.
     pub fn gather_project(&mut self, inputs: &[Input], all_checked: bool) {
         self.gather_content_functions(inputs);
+        self.gather_module_params(inputs);
         if !self.project.content_functions.is_empty() {
             // A call to a function found to return LLM content seeds the flow like an LLM
             // call: its name joins the second keyword group of the flow rules.
@@ -157,6 +158,74 @@ impl<'a> Checker<'a> {
             let mut found = Vec::new();
             collect_env(&wanted, lang, &text, None, &mut found);
             add_env(&mut self.project, found);
+        }
+    }
+
+    /// IaC module calls (`module x 'core/ai/account.bicep' = { params: {...} }`): what each
+    /// caller passes to each parameter of the module file, so a block attribute set from a
+    /// parameter is judged by the callers' values, not by the parameter's default.
+    fn gather_module_params(&mut self, inputs: &[Input]) {
+        let block_rules = self.active.iter().any(|&i| {
+            self.catalog.rules[i]
+                .matches
+                .iter()
+                .any(|m| matches!(m.matcher, crate::rule::Matcher::Block { .. }))
+        });
+        if !block_rules {
+            return;
+        }
+        for input in inputs {
+            if lang::detect(&input.path) != Some(Lang::Bicep) {
+                continue;
+            }
+            let Ok(bytes) = read(input) else { continue };
+            if bytes.len() as u64 > self.settings.max_filesize
+                || !bytes.windows(6).any(|w| w == b"module")
+            {
+                continue;
+            }
+            let text = source::decode(&bytes).text;
+            let Ok(facts) = catch_unwind(AssertUnwindSafe(|| lang::extract(Lang::Bicep, &text)))
+            else {
+                continue;
+            };
+            let dir = input.path.parent().unwrap_or(Path::new("."));
+            for e in &facts.config {
+                let Some(module) = e
+                    .key
+                    .strip_prefix("module.")
+                    .and_then(|k| k.strip_suffix(".source"))
+                else {
+                    continue;
+                };
+                let crate::facts::Value::Str(src) = &e.value else {
+                    continue;
+                };
+                let Ok(target) = dir.join(src).canonicalize() else {
+                    continue;
+                };
+                let prefix = format!("module.{module}.params.");
+                for p in facts.config.iter() {
+                    let Some(param) = p.key.strip_prefix(&prefix) else {
+                        continue;
+                    };
+                    if param.contains('.') {
+                        continue;
+                    }
+                    let (v, _) = engine::resolve(&facts, &p.value, 0, usize::MAX);
+                    let value = match v {
+                        crate::facts::Value::Str(x) => Some(x.clone()),
+                        crate::facts::Value::Bool(b) => Some(b.to_string()),
+                        crate::facts::Value::Number(n) => Some(n.clone()),
+                        _ => None,
+                    };
+                    self.project
+                        .module_params
+                        .entry((target.clone(), param.to_string()))
+                        .or_default()
+                        .push(value);
+                }
+            }
         }
     }
 
@@ -264,6 +333,7 @@ impl<'a> Checker<'a> {
         catch_unwind(AssertUnwindSafe(|| {
             let facts = lang::extract(lang, &text);
             let ctx = FileCtx {
+                abs_path: None,
                 rel_path: &self.rule_path(input),
                 lang,
                 text: &text,
@@ -515,7 +585,14 @@ impl<'a> Checker<'a> {
         for n in &facts.notes {
             note(&mut out, n.clone());
         }
+        // Only IaC module files need their real path (to bind callers' parameters).
+        let abs_path = if lang == Lang::Bicep {
+            input.path.canonicalize().ok()
+        } else {
+            None
+        };
         let ctx = FileCtx {
+            abs_path: abs_path.as_deref(),
             rel_path: &self.rule_path(input),
             lang,
             text: &text,

@@ -27,6 +27,9 @@ pub struct Project {
     /// Names of functions anywhere in the project that return LLM content (their callers'
     /// results are content too); filled by a pre-pass when a flow rule is active.
     pub content_functions: HashSet<String>,
+    /// IaC module parameters bound by callers: (module file, parameter) → what each caller
+    /// passes (`None` when a caller passes something that cannot be resolved to a literal).
+    pub module_params: HashMap<(std::path::PathBuf, String), Vec<Option<String>>>,
 }
 
 /// The envelope: what the organisation's contracts cover (from the config).
@@ -77,6 +80,8 @@ impl Envelope {
 /// One file, as the matchers see it.
 pub struct FileCtx<'a> {
     pub rel_path: &'a str,
+    /// The file's absolute path, when known (binds module parameters passed by callers).
+    pub abs_path: Option<&'a std::path::Path>,
     pub lang: Lang,
     pub text: &'a str,
     pub facts: &'a Facts,
@@ -441,6 +446,16 @@ fn attr_state(ctx: &FileCtx, block: usize, a: &AttrCond) -> Option<(Option<Span>
     match entry {
         None => a.absent.then(|| (None, "absent".to_string())),
         Some(e) => {
+            if let Some(bound) = bound_by_callers(ctx, &e.value) {
+                // Judge what the callers pass; one unknown value means no verdict.
+                let values: Option<Vec<String>> = bound.iter().cloned().collect();
+                let values = values?;
+                let hit = values.iter().find(|t| {
+                    a.values.iter().any(|r| r.is_match(t))
+                        || (!a.not_values.is_empty() && !a.not_values.iter().any(|r| r.is_match(t)))
+                })?;
+                return Some((Some(e.value_span.clone()), hit.clone()));
+            }
             let text = value_text(ctx.facts, &e.value, 0)?;
             // `not:` judges only what is known: a literal, directly or through assignments.
             let literal = matches!(resolve(ctx.facts, &e.value, 0, usize::MAX).0, Value::Str(_));
@@ -451,6 +466,17 @@ fn attr_state(ctx: &FileCtx, block: usize, a: &AttrCond) -> Option<(Option<Span>
                 .then(|| (Some(e.value_span.clone()), text))
         }
     }
+}
+
+/// When a block attribute is a module parameter (`disableLocalAuth: disableLocalAuth` with
+/// `param disableLocalAuth bool = false`) and callers elsewhere in the project pass it, the
+/// values they pass; `None` when nothing binds it (the default then applies).
+fn bound_by_callers<'p>(ctx: &'p FileCtx, v: &Value) -> Option<&'p Vec<Option<String>>> {
+    let Value::Ident(name) = v else { return None };
+    let path = ctx.abs_path?;
+    ctx.project
+        .module_params
+        .get(&(path.to_path_buf(), name.clone()))
 }
 
 /// The text of a value for regex matching: literals as is, env reads as `${NAME}`, names
@@ -1001,6 +1027,7 @@ mod tests {
         let facts = crate::lang::extract(lang, text);
         let envelope = Envelope::default();
         let ctx = FileCtx {
+            abs_path: None,
             rel_path: "main.tf",
             lang,
             text,

@@ -270,3 +270,40 @@ fn test_folders_above_or_naming_the_root_do_not_hide_findings() {
     );
     assert_eq!(findings(&abs).len(), 1, "{}", stdout(&abs));
 }
+
+#[test]
+fn bicep_module_parameters_are_judged_by_what_callers_pass() {
+    let account = "param name string\nparam location string = 'eastus'\nparam disableLocalAuth bool = false\n\nresource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {\n  name: name\n  location: location\n  kind: 'OpenAI'\n  sku: { name: 'S0' }\n  properties: {\n    publicNetworkAccess: 'Disabled'\n    disableLocalAuth: disableLocalAuth\n  }\n}\n";
+    // The only caller passes a parameter whose default is true: key auth is off.
+    let safe = tree(&[
+        ("infra/core/account.bicep", account),
+        ("infra/main.bicep", "param disableKeyBasedAuth bool = true\n\nmodule openAi 'core/account.bicep' = {\n  name: 'openai'\n  params: {\n    name: 'notes-ai'\n    disableLocalAuth: disableKeyBasedAuth\n  }\n}\n"),
+    ]);
+    let o = run_in(
+        safe.path(),
+        &["check", "--format", "json", "--select", "PHI503"],
+    );
+    assert!(findings(&o).is_empty(), "{}", stdout(&o));
+    // A caller passes false: reported in the module, where the attribute is.
+    let unsafe_tree = tree(&[
+        ("infra/core/account.bicep", account),
+        ("infra/main.bicep", "module openAi 'core/account.bicep' = {\n  name: 'openai'\n  params: {\n    name: 'notes-ai'\n    disableLocalAuth: false\n  }\n}\n"),
+    ]);
+    let o = run_in(
+        unsafe_tree.path(),
+        &["check", "--format", "json", "--select", "PHI503"],
+    );
+    assert_eq!(
+        findings(&o),
+        vec![("PHI503".into(), "infra/core/account.bicep".into(), 12)],
+        "{}",
+        stdout(&o)
+    );
+    // Nobody calls the module: the parameter's default (false) applies.
+    let alone = tree(&[("infra/core/account.bicep", account)]);
+    let o = run_in(
+        alone.path(),
+        &["check", "--format", "json", "--select", "PHI503"],
+    );
+    assert_eq!(findings(&o).len(), 1, "{}", stdout(&o));
+}

@@ -64,8 +64,22 @@ pub(crate) fn extract(text: &str, f: &mut Facts) {
                 else {
                     continue;
                 };
+                let prefix = format!("module.{}", node_text(name, text));
+                // The module's file (`module x 'core/ai/account.bicep' = {...}`), so a project
+                // pre-pass can bind the parameters it passes to that file.
+                let mut cur = item.walk();
+                if let Some(src) = item.named_children(&mut cur).find(|n| n.kind() == "string") {
+                    let raw = node_text(src, text);
+                    let value = raw.trim_matches('\'').to_string();
+                    f.config.push(ConfigEntry {
+                        key: format!("{prefix}.source"),
+                        value: Value::Str(value),
+                        key_span: src.byte_range(),
+                        value_span: src.byte_range(),
+                        block: None,
+                    });
+                }
                 if let Some(body) = body_object(item) {
-                    let prefix = format!("module.{}", node_text(name, text));
                     object_entries(f, body, text, &prefix, None, None, 0);
                 }
             }
