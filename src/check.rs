@@ -204,6 +204,11 @@ impl<'a> Checker<'a> {
                 let Ok(target) = dir.join(src).canonicalize() else {
                     continue;
                 };
+                *self
+                    .project
+                    .module_callers
+                    .entry(target.clone())
+                    .or_default() += 1;
                 let prefix = format!("module.{module}.params.");
                 for p in facts.config.iter() {
                     let Some(param) = p.key.strip_prefix(&prefix) else {

@@ -30,6 +30,9 @@ pub struct Project {
     /// IaC module parameters bound by callers: (module file, parameter) → what each caller
     /// passes (`None` when a caller passes something that cannot be resolved to a literal).
     pub module_params: HashMap<(std::path::PathBuf, String), Vec<Option<String>>>,
+    /// How many module calls in the checked files use each module file; callers that do not
+    /// pass a parameter get its default.
+    pub module_callers: HashMap<std::path::PathBuf, usize>,
 }
 
 /// The envelope: what the organisation's contracts cover (from the config).
@@ -447,9 +450,18 @@ fn attr_state(ctx: &FileCtx, block: usize, a: &AttrCond) -> Option<(Option<Span>
         None => a.absent.then(|| (None, "absent".to_string())),
         Some(e) => {
             if let Some(bound) = bound_by_callers(ctx, &e.value) {
-                // Judge what the callers pass; one unknown value means no verdict.
+                // Judge what the callers pass; one unknown value means no verdict. Callers that
+                // leave the parameter out get its default.
                 let values: Option<Vec<String>> = bound.iter().cloned().collect();
-                let values = values?;
+                let mut values = values?;
+                let callers = ctx
+                    .abs_path
+                    .and_then(|p| ctx.project.module_callers.get(p))
+                    .copied()
+                    .unwrap_or(0);
+                if values.len() < callers {
+                    values.push(value_text(ctx.facts, &e.value, 0)?);
+                }
                 let hit = values.iter().find(|t| {
                     a.values.iter().any(|r| r.is_match(t))
                         || (!a.not_values.is_empty() && !a.not_values.iter().any(|r| r.is_match(t)))

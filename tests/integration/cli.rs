@@ -307,3 +307,23 @@ fn bicep_module_parameters_are_judged_by_what_callers_pass() {
     );
     assert_eq!(findings(&o).len(), 1, "{}", stdout(&o));
 }
+
+#[test]
+fn a_module_caller_that_keeps_a_default_is_judged_by_it() {
+    let account = "param name string\nparam kind string = 'OpenAI'\nparam disableLocalAuth bool = false\n\nresource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {\n  name: name\n  location: 'eastus'\n  kind: kind\n  sku: { name: 'S0' }\n  properties: {\n    publicNetworkAccess: 'Disabled'\n    disableLocalAuth: disableLocalAuth\n  }\n}\n";
+    // One caller keeps kind 'OpenAI' and key auth on; another makes a Content Safety account.
+    let t = tree(&[
+        ("infra/core/account.bicep", account),
+        ("infra/main.bicep", "module openAi 'core/account.bicep' = {\n  name: 'openai'\n  params: {\n    name: 'notes-ai'\n  }\n}\n\nmodule safety 'core/account.bicep' = {\n  name: 'safety'\n  params: {\n    name: 'notes-safety'\n    kind: 'ContentSafety'\n  }\n}\n"),
+    ]);
+    let o = run_in(
+        t.path(),
+        &["check", "--format", "json", "--select", "PHI503"],
+    );
+    assert_eq!(
+        findings(&o),
+        vec![("PHI503".into(), "infra/core/account.bicep".into(), 12)],
+        "{}",
+        stdout(&o)
+    );
+}
