@@ -148,13 +148,9 @@ impl<'a> Checker<'a> {
             if lang.is_code() {
                 continue;
             }
-            let Some(bytes) = read(input).ok() else {
+            let Some(text) = self.prepass_text(input, lang, |_| true) else {
                 continue;
             };
-            if bytes.len() as u64 > self.settings.max_filesize || source::looks_binary(&bytes) {
-                continue;
-            }
-            let text = source::decode(&bytes).text;
             let mut found = Vec::new();
             collect_env(&wanted, lang, &text, None, &mut found);
             add_env(&mut self.project, found);
@@ -165,12 +161,7 @@ impl<'a> Checker<'a> {
     /// caller passes to each parameter of the module file, so a block attribute set from a
     /// parameter is judged by the callers' values, not by the parameter's default.
     fn gather_module_params(&mut self, inputs: &[Input]) {
-        let block_rules = self.active.iter().any(|&i| {
-            self.catalog.rules[i]
-                .matches
-                .iter()
-                .any(|m| matches!(m.matcher, crate::rule::Matcher::Block { .. }))
-        });
+        let block_rules = self.any_active(|m| matches!(m, crate::rule::Matcher::Block { .. }));
         if !block_rules {
             return;
         }
@@ -178,13 +169,10 @@ impl<'a> Checker<'a> {
             if lang::detect(&input.path) != Some(Lang::Bicep) {
                 continue;
             }
-            let Ok(bytes) = read(input) else { continue };
-            if bytes.len() as u64 > self.settings.max_filesize
-                || !bytes.windows(6).any(|w| w == b"module")
-            {
+            let Some(text) = self.prepass_text(input, Lang::Bicep, |b| contains(b, b"module"))
+            else {
                 continue;
-            }
-            let text = source::decode(&bytes).text;
+            };
             let Ok(facts) = catch_unwind(AssertUnwindSafe(|| lang::extract(Lang::Bicep, &text)))
             else {
                 continue;
@@ -239,12 +227,7 @@ impl<'a> Checker<'a> {
     /// functions found (a service wrapping a provider). Only code files that mention an LLM call
     /// or one of those names are parsed.
     fn gather_content_functions(&mut self, inputs: &[Input]) {
-        let flow_active = self.active.iter().any(|&i| {
-            self.catalog.rules[i]
-                .matches
-                .iter()
-                .any(|m| matches!(m.matcher, crate::rule::Matcher::Flow { .. }))
-        });
+        let flow_active = self.any_active(|m| matches!(m, crate::rule::Matcher::Flow { .. }));
         if !flow_active || inputs.len() < 2 {
             return;
         }
@@ -323,17 +306,9 @@ impl<'a> Checker<'a> {
         if !lang.is_code() {
             return Vec::new();
         }
-        let Ok(bytes) = read(input) else {
+        let Some(text) = self.prepass_text(input, lang, |b| ac.is_match(b)) else {
             return Vec::new();
         };
-        if bytes.len() as u64 > self.settings.max_filesize
-            || source::looks_binary(&bytes)
-            || self.is_minified(input, lang, &bytes)
-            || !ac.is_match(&bytes)
-        {
-            return Vec::new();
-        }
-        let text = source::decode(&bytes).text;
         let k = &self.catalog.knowledge;
         catch_unwind(AssertUnwindSafe(|| {
             let facts = lang::extract(lang, &text);
@@ -364,6 +339,35 @@ impl<'a> Checker<'a> {
             }
         }
         input.display.clone()
+    }
+
+    /// Whether an active rule has a match of this kind.
+    fn any_active(&self, kind: impl Fn(&crate::rule::Matcher) -> bool) -> bool {
+        self.active.iter().any(|&i| {
+            self.catalog.rules[i]
+                .matches
+                .iter()
+                .any(|m| kind(&m.matcher))
+        })
+    }
+
+    /// A file's text for a project pre-pass: skipped (like the check skips it) when it cannot be
+    /// read, is over the size limit, binary or minified, or when `wanted` rejects its bytes.
+    fn prepass_text(
+        &self,
+        input: &Input,
+        lang: Lang,
+        wanted: impl Fn(&[u8]) -> bool,
+    ) -> Option<String> {
+        let bytes = read(input).ok()?;
+        if bytes.len() as u64 > self.settings.max_filesize
+            || source::looks_binary(&bytes)
+            || self.is_minified(input, lang, &bytes)
+            || !wanted(&bytes)
+        {
+            return None;
+        }
+        Some(source::decode(&bytes).text)
     }
 
     /// A minified or bundled JavaScript file, skipped unless vendored code is included.

@@ -437,23 +437,11 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
         else {
             continue;
         };
-        if ctx.envelope.covered_vendors.iter().any(|v| {
-            sink.vendor
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(v))
-        }) {
+        if ctx.envelope.covers_vendor(&sink.vendor) {
             continue;
         }
         if let Some(name) = t.carrier(&a.value, a.scope, 0) {
-            let sink_name = sink.label.clone().unwrap_or_else(|| a.target.clone());
-            let mut msg = m.message.clone().unwrap_or_else(|| rule.message.clone());
-            msg = msg
-                .replace("{value}", &name)
-                .replace("{sink}", &sink_name)
-                .replace("{callee}", &a.target);
-            if let Some(v) = &sink.vendor {
-                msg = msg.replace("{vendor}", v);
-            }
+            let msg = sink_message(rule, m, sink, &name, &a.target);
             let span = t.locate(&a.value, &a.span, a.scope);
             hits.push(Hit {
                 rule: ri,
@@ -474,11 +462,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
         }) else {
             continue;
         };
-        if ctx.envelope.covered_vendors.iter().any(|v| {
-            sink.vendor
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(v))
-        }) {
+        if ctx.envelope.covers_vendor(&sink.vendor) {
             continue;
         }
         let mut positional = 0;
@@ -494,15 +478,7 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
                 continue;
             }
             if let Some(name) = t.carrier(&a.value, c.scope, 0) {
-                let sink_name = sink.label.clone().unwrap_or_else(|| c.callee.clone());
-                let mut msg = m.message.clone().unwrap_or_else(|| rule.message.clone());
-                msg = msg
-                    .replace("{value}", &name)
-                    .replace("{sink}", &sink_name)
-                    .replace("{callee}", &c.callee);
-                if let Some(v) = &sink.vendor {
-                    msg = msg.replace("{vendor}", v);
-                }
+                let msg = sink_message(rule, m, sink, &name, &c.callee);
                 hits.push(Hit {
                     rule: ri,
                     span: t.locate(&a.value, &a.span, c.scope),
@@ -513,6 +489,21 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             }
         }
     }
+}
+
+/// The message of a flow hit: `{value}` the content name, `{sink}` the sink's label (or the
+/// callee / assignment target), `{callee}`, `{vendor}`.
+fn sink_message(rule: &Rule, m: &Match, sink: &Sink, value: &str, callee: &str) -> String {
+    let sink_name = sink.label.as_deref().unwrap_or(callee);
+    let mut msg = m.message.clone().unwrap_or_else(|| rule.message.clone());
+    msg = msg
+        .replace("{value}", value)
+        .replace("{sink}", sink_name)
+        .replace("{callee}", callee);
+    if let Some(v) = &sink.vendor {
+        msg = msg.replace("{vendor}", v);
+    }
+    msg
 }
 
 /// The plain member chain of a reference, up to the first index or call

@@ -48,7 +48,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    fn covers_vendor(&self, v: &Option<String>) -> bool {
+    pub(crate) fn covers_vendor(&self, v: &Option<String>) -> bool {
         v.as_ref().is_some_and(|v| {
             self.covered_vendors
                 .iter()

@@ -142,13 +142,7 @@ impl<'t> Js<'t> {
     /// `return x` is recorded as an assignment to `return` in the function's scope, so flow
     /// can tell which functions hand back LLM content.
     fn return_statement(&mut self, n: Node<'t>) {
-        let kids = self.w.kids(n);
-        let expr = kids
-            .iter()
-            .map(|k| k.1)
-            .find(|k| k.is_named() && k.kind() != "comment");
-        self.w.put(kids);
-        if let Some(e) = expr {
+        if let Some(e) = self.w.first_named(n) {
             let v = self.value(e);
             self.w.assign("return".into(), v, e.byte_range());
         }

@@ -111,6 +111,17 @@ impl<'t> Walk<'t> {
         out
     }
 
+    /// The first named, non-comment child (the expression of `return x`, for instance).
+    pub fn first_named(&mut self, node: Node<'t>) -> Option<Node<'t>> {
+        let kids = self.kids(node);
+        let found = kids
+            .iter()
+            .map(|k| k.1)
+            .find(|k| k.is_named() && k.kind() != "comment");
+        self.put(kids);
+        found
+    }
+
     /// Returns a buffer from [`Walk::kids`] to the pool.
     pub fn put(&mut self, mut kids: Vec<Kid<'t>>) {
         kids.clear();
