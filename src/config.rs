@@ -426,12 +426,9 @@ pub fn resolve(
     cli: &Overrides,
 ) -> Result<Settings, ConfigError> {
     let mut s = Settings::default();
-    // The defaults cover nothing but Azure (the BAA-covered OpenAI path).
-    s.envelope.approved_providers = vec!["azure".into()];
-    s.envelope.allowed_hosts = vec![
-        "openai.azure.com".into(),
-        "cognitiveservices.azure.com".into(),
-    ];
+    // The default envelope is empty: the rules themselves treat Azure OpenAI as the covered path
+    // (their knowledge of Azure hosts and clients lives in the rule files), so nothing else is
+    // covered until the organisation lists it.
     if let Some(file) = file {
         s.config_path = Some(file.path.clone());
         s.rules_dirs = rules_dirs(file)?;
