@@ -32,6 +32,31 @@ pub struct Input {
     pub explicit: bool,
 }
 
+/// What one pass over the files asks of each.
+struct Pass<'p> {
+    /// Which rules may match a file.
+    prefilter: &'p Prefilter,
+    /// When set, a code file holding one of these words is asked for its content functions.
+    content_triggers: Option<&'p aho_corasick::AhoCorasick>,
+    /// When set, only files holding one of these words are checked (the others are left
+    /// out of the pass's result).
+    only_with: Option<&'p Mention>,
+}
+
+/// Names looked for as whole identifiers (not inside a longer one).
+struct Mention(aho_corasick::AhoCorasick);
+
+impl Mention {
+    fn is_match(&self, text: &[u8]) -> bool {
+        let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+        self.0.find_overlapping_iter(text).any(|m| {
+            let before = m.start().checked_sub(1).map(|i| text[i]);
+            let after = text.get(m.end()).copied();
+            !before.is_some_and(ident) && !after.is_some_and(ident)
+        })
+    }
+}
+
 /// The outcome for one file.
 #[derive(Default)]
 struct FileResult {
@@ -39,6 +64,8 @@ struct FileResult {
     notes: Vec<Note>,
     /// Project variables this file sets, with their values (only when asked for).
     env: Vec<(String, Option<String>)>,
+    /// Functions of this file that return LLM content (only when asked for).
+    content_fns: Vec<String>,
 }
 
 /// Checks inputs with the given rules and settings.
@@ -57,6 +84,10 @@ pub struct Checker<'a> {
     deferred: Vec<String>,
     /// Worker threads for the project pre-pass (`run` takes its own count).
     pub threads: usize,
+    /// The LLM-call words that make a code file worth asking for content functions, when
+    /// `run` finds them in the same pass as the check (every input is checked): each file is
+    /// then parsed once, not once for the pre-pass and again for the check.
+    inline_flow: Option<aho_corasick::AhoCorasick>,
 }
 
 /// Lines longer than this in a JS file mark it as minified.
@@ -80,6 +111,7 @@ impl<'a> Checker<'a> {
             deferred: Vec::new(),
             roots: Vec::new(),
             threads: 1,
+            inline_flow: None,
         }
     }
 
@@ -104,29 +136,16 @@ impl<'a> Checker<'a> {
     /// the variables from the same read and parse, then checks the code files. Otherwise the
     /// config files are read here.
     pub fn gather_project(&mut self, inputs: &[Input], all_checked: bool) {
-        self.gather_content_functions(inputs);
+        if all_checked {
+            // `run` sees the same files: it finds the content functions from the parse it
+            // makes anyway (see `run_code`).
+            self.inline_flow = self.content_triggers(inputs);
+        } else {
+            self.gather_content_functions(inputs);
+        }
         self.gather_module_params(inputs);
         if !self.project.content_functions.is_empty() {
-            // A call to a function found to return LLM content seeds the flow like an LLM
-            // call: its name joins the second keyword group of the flow rules.
-            let names: Vec<String> = self.project.content_functions.iter().cloned().collect();
-            let groups: Vec<(Vec<String>, Vec<String>)> = self
-                .active
-                .iter()
-                .map(|&i| {
-                    let r = &self.catalog.rules[i];
-                    let flow = r
-                        .matches
-                        .iter()
-                        .any(|m| matches!(m.matcher, crate::rule::Matcher::Flow { .. }));
-                    let mut also = r.keywords_also.clone();
-                    if flow && !also.is_empty() {
-                        also.extend(names.iter().cloned());
-                    }
-                    (r.keywords.clone(), also)
-                })
-                .collect();
-            self.prefilter = Prefilter::with_groups(&groups);
+            self.prefilter = self.prefilter_with(&self.project.content_functions);
         }
         let wanted = self.wanted();
         if wanted.is_empty() {
@@ -227,35 +246,19 @@ impl<'a> Checker<'a> {
     /// functions found (a service wrapping a provider). Only code files that mention an LLM call
     /// or one of those names are parsed.
     fn gather_content_functions(&mut self, inputs: &[Input]) {
-        let flow_active = self.any_active(|m| matches!(m, crate::rule::Matcher::Flow { .. }));
-        if !flow_active || inputs.len() < 2 {
+        let Some(first) = self.content_triggers(inputs) else {
             return;
-        }
-        let k = &self.catalog.knowledge;
-        let words: Vec<String> = k
-            .llm_call_patterns
-            .iter()
-            .filter_map(|p| {
-                let p = p.rsplit('*').next().unwrap_or(p).trim_start_matches('.');
-                let segs: Vec<&str> = p.split('.').collect();
-                let last = *segs.last()?;
-                Some(if last.len() >= 6 || segs.len() < 2 {
-                    last.to_string()
-                } else {
-                    segs[segs.len() - 2..].join(".")
-                })
-            })
-            .filter(|w| !w.is_empty())
-            .collect();
+        };
         let mut found: std::collections::HashSet<String> = std::collections::HashSet::new();
-        let mut triggers = words;
-        for _round in 0..2 {
-            if triggers.is_empty() {
-                break;
-            }
-            let ac = match aho_corasick::AhoCorasick::new(&triggers) {
-                Ok(a) => a,
-                Err(_) => break,
+        let mut triggers: Vec<String> = Vec::new();
+        for round in 0..2 {
+            let ac = if round == 0 {
+                first.clone()
+            } else {
+                match aho_corasick::AhoCorasick::new(&triggers) {
+                    Ok(a) => a,
+                    Err(_) => break,
+                }
             };
             let before = found.len();
             // Files are independent: read and parse them on the worker threads; the result
@@ -268,9 +271,10 @@ impl<'a> Checker<'a> {
             std::thread::scope(|s| {
                 for _ in 0..workers {
                     let (next, shared, ac, project) = (&next, &shared, &ac, &project);
-                    let builder = std::thread::Builder::new().stack_size(256 * 1024 * 1024);
+                    let builder = std::thread::Builder::new().stack_size(lang::rust::WORKER_STACK);
                     builder
                         .spawn_scoped(s, move || {
+                            lang::rust::mark_big_stack();
                             let mut local = Vec::new();
                             loop {
                                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -291,6 +295,74 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Whether the functions of the file at `rel_path` (a rule path) may seed other files'
+    /// flow: not when every active flow match excludes the file (test code: a mock that returns
+    /// a canned completion says nothing about production callers of the same name).
+    fn exports_content_functions(&self, rel_path: &str) -> bool {
+        self.active.iter().any(|&i| {
+            self.catalog.rules[i].matches.iter().any(|m| {
+                matches!(m.matcher, crate::rule::Matcher::Flow { .. })
+                    && !m
+                        .exclude_paths
+                        .as_ref()
+                        .is_some_and(|p| p.is_match(rel_path))
+            })
+        })
+    }
+
+    /// The words of the LLM calls (`llm-calls` in the knowledge file): a code file holding
+    /// none of them defines no content function. `None` when no flow rule is active or a
+    /// single file is checked (its own flow is analysed without a project pass).
+    fn content_triggers(&self, inputs: &[Input]) -> Option<aho_corasick::AhoCorasick> {
+        let flow_active = self.any_active(|m| matches!(m, crate::rule::Matcher::Flow { .. }));
+        if !flow_active || inputs.len() < 2 {
+            return None;
+        }
+        let words: Vec<String> = self
+            .catalog
+            .knowledge
+            .llm_call_patterns
+            .iter()
+            .filter_map(|p| {
+                let p = p.rsplit('*').next().unwrap_or(p).trim_start_matches('.');
+                let segs: Vec<&str> = p.split('.').collect();
+                let last = *segs.last()?;
+                Some(if last.len() >= 6 || segs.len() < 2 {
+                    last.to_string()
+                } else {
+                    segs[segs.len() - 2..].join(".")
+                })
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.is_empty() {
+            return None;
+        }
+        aho_corasick::AhoCorasick::new(&words).ok()
+    }
+
+    /// The prefilter with `names` (functions found to return LLM content) added to the
+    /// second keyword group of the flow rules: a call to one seeds the flow like an LLM call.
+    fn prefilter_with(&self, names: &std::collections::HashSet<String>) -> Prefilter {
+        let groups: Vec<(Vec<String>, Vec<String>)> = self
+            .active
+            .iter()
+            .map(|&i| {
+                let r = &self.catalog.rules[i];
+                let flow = r
+                    .matches
+                    .iter()
+                    .any(|m| matches!(m.matcher, crate::rule::Matcher::Flow { .. }));
+                let mut also = r.keywords_also.clone();
+                if flow && !also.is_empty() {
+                    also.extend(names.iter().cloned());
+                }
+                (r.keywords.clone(), also)
+            })
+            .collect();
+        Prefilter::with_groups(&groups)
+    }
+
     /// The path rules filter on (`exclude-paths`): the part of the displayed path below the
     /// root it was found under, so folders above or naming the root never match.
     /// The functions of one code file that return LLM content, when it mentions a trigger.
@@ -309,12 +381,16 @@ impl<'a> Checker<'a> {
         let Some(text) = self.prepass_text(input, lang, |b| ac.is_match(b)) else {
             return Vec::new();
         };
+        let rel_path = self.rule_path(input);
+        if !self.exports_content_functions(&rel_path) {
+            return Vec::new();
+        }
         let k = &self.catalog.knowledge;
         catch_unwind(AssertUnwindSafe(|| {
             let facts = lang::extract(lang, &text);
             let ctx = FileCtx {
                 abs_path: None,
-                rel_path: &self.rule_path(input),
+                rel_path: &rel_path,
                 lang,
                 text: &text,
                 facts: &facts,
@@ -391,7 +467,7 @@ impl<'a> Checker<'a> {
     pub fn run(&self, inputs: &[Input], threads: usize) -> Report {
         let mut all = if self.deferred.is_empty() {
             let order: Vec<usize> = (0..inputs.len()).collect();
-            self.run_pool(inputs, &order, threads, &self.project, None)
+            self.run_code(inputs, &order, threads, &self.project)
         } else {
             // Config files first: their checks do not depend on the project context, and
             // they supply it for the code files.
@@ -403,13 +479,14 @@ impl<'a> Checker<'a> {
                 threads,
                 &self.project,
                 Some(&self.deferred),
+                &self.first_pass(),
             );
             first.sort_by_key(|(i, _)| *i);
             let mut project = self.project.clone();
             for (_, r) in &mut first {
                 add_env(&mut project, std::mem::take(&mut r.env));
             }
-            let second = self.run_pool(inputs, &code, threads, &project, None);
+            let second = self.run_code(inputs, &code, threads, &project);
             first.extend(second);
             first
         };
@@ -441,8 +518,107 @@ impl<'a> Checker<'a> {
         report
     }
 
+    /// The main pass: every file of `order` checked with the prefilter of the active rules,
+    /// finding content functions on the way when that is left to `run`.
+    fn first_pass(&self) -> Pass<'_> {
+        Pass {
+            prefilter: &self.prefilter,
+            content_triggers: self.inline_flow.as_ref(),
+            only_with: None,
+        }
+    }
+
+    /// Checks the files of `order`, and finishes the project's content functions when `run`
+    /// finds them (`inline_flow`), with the same result as the two-round pre-pass followed by
+    /// a check:
+    /// 1. every file is checked and, when it mentions an LLM call, asked which of its
+    ///    functions return LLM content (round one of the pre-pass);
+    /// 2. if any were found, the code files that mention one of their names are checked again
+    ///    with them known, and asked again (round two), adding wrappers of wrappers;
+    /// 3. if round two added names, the files that mention one of the added names are checked
+    ///    once more with every name known.
+    ///
+    /// A file that mentions none of the names gets the same findings whatever the names are
+    /// (the flow rules' keywords and the flow analysis only look for names in the file), so
+    /// only files mentioning them are read again: on most trees none or few.
+    fn run_code(
+        &self,
+        inputs: &[Input],
+        order: &[usize],
+        threads: usize,
+        project: &Project,
+    ) -> Vec<(usize, FileResult)> {
+        let mut results = self.run_pool(inputs, order, threads, project, None, &self.first_pass());
+        if self.inline_flow.is_none() {
+            return results;
+        }
+        let mut found: std::collections::HashSet<String> = Default::default();
+        for (_, r) in &mut results {
+            found.extend(r.content_fns.drain(..));
+        }
+        if found.is_empty() {
+            return results;
+        }
+        let code: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| lang::detect(&inputs[i].path).is_some_and(|l| l.is_code()))
+            .collect();
+        // A call resolves to a content function by its exact last name segment, so a file
+        // "mentions" one only where the name occurs as a whole word, case and all.
+        let names_ac = |names: &mut dyn Iterator<Item = &String>| {
+            aho_corasick::AhoCorasickBuilder::new()
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .build(names)
+                .ok()
+                .map(Mention)
+        };
+        let calls: Vec<String> = found.iter().map(|n| format!("{n}(")).collect();
+        let (Ok(calls), Some(mention)) = (
+            aho_corasick::AhoCorasick::new(&calls),
+            names_ac(&mut found.iter()),
+        ) else {
+            return results;
+        };
+        let mut second_project = project.clone();
+        second_project.content_functions = found.clone();
+        let prefilter = self.prefilter_with(&found);
+        let pass = Pass {
+            prefilter: &prefilter,
+            content_triggers: Some(&calls),
+            only_with: Some(&mention),
+        };
+        let second = self.run_pool(inputs, &code, threads, &second_project, None, &pass);
+        let mut all = found.clone();
+        for (_, r) in &second {
+            all.extend(r.content_fns.iter().cloned());
+        }
+        let mut replace: HashMap<usize, FileResult> = second.into_iter().collect();
+        if all.len() != found.len() {
+            if let Some(mention) = names_ac(&mut all.difference(&found)) {
+                let mut third_project = project.clone();
+                third_project.content_functions = all.clone();
+                let prefilter = self.prefilter_with(&all);
+                let pass = Pass {
+                    prefilter: &prefilter,
+                    content_triggers: None,
+                    only_with: Some(&mention),
+                };
+                replace.extend(self.run_pool(inputs, &code, threads, &third_project, None, &pass));
+            }
+        }
+        for (i, r) in &mut results {
+            if let Some(mut again) = replace.remove(i) {
+                again.content_fns.clear();
+                *r = again;
+            }
+        }
+        results
+    }
+
     /// Checks `inputs[i]` for each `i` in `order` on `threads` workers, with `project` as
     /// the project context; `env` asks for the variables of that list set in each file.
+    /// Files that `pass.only_with` rejects are left out of the result.
     fn run_pool(
         &self,
         inputs: &[Input],
@@ -450,17 +626,19 @@ impl<'a> Checker<'a> {
         threads: usize,
         project: &Project,
         env: Option<&[String]>,
+        pass: &Pass,
     ) -> Vec<(usize, FileResult)> {
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(order.len()));
         let threads = threads.clamp(1, 64).min(order.len().max(1));
         std::thread::scope(|s| {
             for _ in 0..threads {
-                let builder = std::thread::Builder::new().stack_size(256 * 1024 * 1024);
+                let builder = std::thread::Builder::new().stack_size(lang::rust::WORKER_STACK);
                 let next = &next;
                 let results = &results;
                 builder
                     .spawn_scoped(s, move || {
+                        lang::rust::mark_big_stack();
                         let mut local = Vec::new();
                         loop {
                             let k = next.fetch_add(1, Ordering::Relaxed);
@@ -469,18 +647,20 @@ impl<'a> Checker<'a> {
                             }
                             let i = order[k];
                             let input = &inputs[i];
-                            let r = catch_unwind(AssertUnwindSafe(|| self.check_one(input, project, env))).unwrap_or_else(|p| {
+                            let r = catch_unwind(AssertUnwindSafe(|| self.check_one(input, project, env, pass))).unwrap_or_else(|p| {
                                 let what = p
                                     .downcast_ref::<&str>()
                                     .map(|s| s.to_string())
                                     .or_else(|| p.downcast_ref::<String>().cloned())
                                     .unwrap_or_else(|| "panic".into());
-                                FileResult {
+                                Some(FileResult {
                                     notes: vec![Note { path: input.display.clone(), message: format!("internal-error: phi-lint failed on this file ({what}); please report it"), internal: true }],
                                     ..FileResult::default()
-                                }
+                                })
                             });
-                            local.push((i, r));
+                            if let Some(r) = r {
+                                local.push((i, r));
+                            }
                         }
                         results.lock().unwrap().append(&mut local);
                     })
@@ -490,7 +670,13 @@ impl<'a> Checker<'a> {
         results.into_inner().unwrap()
     }
 
-    fn check_one(&self, input: &Input, project: &Project, env: Option<&[String]>) -> FileResult {
+    fn check_one(
+        &self,
+        input: &Input,
+        project: &Project,
+        env: Option<&[String]>,
+        pass: &Pass,
+    ) -> Option<FileResult> {
         if cfg!(debug_assertions)
             && std::env::var_os("PHI_LINT_TEST_PANIC_ON")
                 .is_some_and(|v| input.path.file_name() == Some(v.as_os_str()))
@@ -506,7 +692,7 @@ impl<'a> Checker<'a> {
             })
         };
         let Some(lang) = lang::detect(&input.path) else {
-            return out;
+            return Some(out);
         };
         // One open, one fstat and one read per file; the size limit is checked before reading.
         let bytes = match &input.content {
@@ -521,11 +707,11 @@ impl<'a> Checker<'a> {
                             self.settings.max_filesize
                         ),
                     );
-                    return out;
+                    return Some(out);
                 }
                 Err(e) => {
                     note(&mut out, format!("skipped: cannot read: {e}"));
-                    return out;
+                    return Some(out);
                 }
             },
         };
@@ -538,29 +724,39 @@ impl<'a> Checker<'a> {
                     self.settings.max_filesize
                 ),
             );
-            return out;
+            return Some(out);
         }
         if source::looks_binary(&bytes) {
             if input.explicit {
                 note(&mut out, "skipped: binary file".into());
             }
-            return out;
+            return Some(out);
         }
         if self.is_minified(input, lang, &bytes) {
             note(
                 &mut out,
                 "skipped: minified or bundled file (--include-vendored to check it)".into(),
             );
-            return out;
+            return Some(out);
         }
         // UTF-16 files hold no ASCII keywords until they are decoded: those (and invalid
         // UTF-8) are decoded first. Valid UTF-8 is its own decoded text (up to a BOM, which
         // holds no keyword), so most files are scanned as read and never copied.
         let utf8 = std::str::from_utf8(&bytes).is_ok();
         let early = (!utf8).then(|| source::decode(&bytes));
-        let rules: Vec<usize> = self
+        let scanned = early.as_ref().map_or(&bytes[..], |d| d.text.as_bytes());
+        if pass.only_with.is_some_and(|ac| !ac.is_match(scanned)) {
+            return None;
+        }
+        // Asked for its content functions: a code file that mentions an LLM call (or, in
+        // round two, a content function) is parsed even when no rule needs it.
+        let wants_flow = lang.is_code()
+            && pass
+                .content_triggers
+                .is_some_and(|ac| ac.is_match(&bytes[..]));
+        let rules: Vec<usize> = pass
             .prefilter
-            .rules_for(early.as_ref().map_or(&bytes[..], |d| d.text.as_bytes()))
+            .rules_for(scanned)
             .into_iter()
             .map(|k| self.active[k])
             .filter(|&ri| {
@@ -572,8 +768,13 @@ impl<'a> Checker<'a> {
         let wants_env = |b: &[u8]| env.is_some_and(|w| w.iter().any(|v| contains(b, v.as_bytes())));
         // Nothing to do for most files: no rule survived the prefilter, no suppression comment
         // and no project variable; decode (a copy of the file) only to report a bad encoding.
-        if rules.is_empty() && utf8 && !contains(&bytes, b"phi-lint:") && !wants_env(&bytes) {
-            return out;
+        if rules.is_empty()
+            && !wants_flow
+            && utf8
+            && !contains(&bytes, b"phi-lint:")
+            && !wants_env(&bytes)
+        {
+            return Some(out);
         }
         let decoded = early.unwrap_or_else(|| source::decode(&bytes));
         if let Some(n) = decoded.note {
@@ -581,11 +782,11 @@ impl<'a> Checker<'a> {
         }
         let text = decoded.text;
         let needs_suppress_scan = text.contains("phi-lint:");
-        if rules.is_empty() && !needs_suppress_scan {
+        if rules.is_empty() && !needs_suppress_scan && !wants_flow {
             if let Some(w) = env {
                 collect_env(w, lang, &text, None, &mut out.env);
             }
-            return out;
+            return Some(out);
         }
         let facts = lang::extract(lang, &text);
         if let Some(w) = env {
@@ -610,6 +811,11 @@ impl<'a> Checker<'a> {
             envelope: &self.settings.envelope,
             knowledge: &self.catalog.knowledge,
         };
+        if wants_flow && self.exports_content_functions(ctx.rel_path) {
+            out.content_fns =
+                catch_unwind(AssertUnwindSafe(|| engine::flow::content_functions(&ctx)))
+                    .unwrap_or_default();
+        }
         let hits = engine::check(self.catalog, &rules, &ctx);
         let index = LineIndex::new(&text);
         let opts = suppress::Options {
@@ -627,7 +833,7 @@ impl<'a> Checker<'a> {
             &opts,
         );
         out.findings = self.position(input, &text, &index, hits, suppressions);
-        out
+        Some(out)
     }
 
     fn position(

@@ -250,6 +250,28 @@ fn content_returned_by_a_function_in_another_file_is_followed() {
 }
 
 #[test]
+fn content_functions_of_test_code_and_generic_names_stay_in_their_file() {
+    let provider = "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef canned_answer(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef transform(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n";
+    let caller = "import logging\nlogger = logging.getLogger(__name__)\n\ndef handle(q, rows):\n    logger.info(canned_answer(q))\n    logger.info(transform(rows))\n";
+    let check = |provider_path: &str| {
+        let t = tree(&[(provider_path, provider), ("app/handler.py", caller)]);
+        let o = run_in(
+            t.path(),
+            &["check", "--format", "json", "--select", "PHI403"],
+        );
+        findings(&o)
+    };
+    // From production code, `canned_answer` carries content to its callers in other files;
+    // `transform` is a generic name and does not.
+    assert_eq!(
+        check("app/llm.py"),
+        vec![("PHI403".to_string(), "app/handler.py".to_string(), 5)]
+    );
+    // Defined only in test code, neither does.
+    assert_eq!(check("tests/fakes.py"), vec![]);
+}
+
+#[test]
 fn test_folders_above_or_naming_the_root_do_not_hide_findings() {
     let t = tree(&[
         ("tests/proj/src/app.py", CONSUMER),
