@@ -14,7 +14,11 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Finding, Hit, Locator, Note, Report};
-use crate::engine::{self, prefilter::Prefilter, FileCtx, Project};
+use crate::engine::{
+    self,
+    prefilter::{Prefilter, RuleKeys},
+    FileCtx, Project,
+};
 use crate::facts::Lang;
 use crate::lang;
 use crate::rule::Catalog;
@@ -37,10 +41,58 @@ struct Pass<'p> {
     /// Which rules may match a file.
     prefilter: &'p Prefilter,
     /// When set, a code file holding one of these words is asked for its content functions.
-    content_triggers: Option<&'p aho_corasick::AhoCorasick>,
+    content_triggers: Option<&'p Words>,
     /// When set, only files holding one of these words are checked (the others are left
     /// out of the pass's result).
     only_with: Option<&'p Mention>,
+}
+
+/// Sets of words: a text matches when it holds every word of one set (case and all).
+#[derive(Clone)]
+struct Words {
+    ac: aho_corasick::AhoCorasick,
+    sets: Vec<Vec<usize>>,
+    words: usize,
+}
+
+impl Words {
+    fn new(sets: &[Vec<String>]) -> Option<Words> {
+        let mut words: Vec<&str> = Vec::new();
+        let mut ids: Vec<Vec<usize>> = Vec::new();
+        for set in sets {
+            if set.is_empty() {
+                continue;
+            }
+            ids.push(
+                set.iter()
+                    .map(|w| match words.iter().position(|x| x == w) {
+                        Some(i) => i,
+                        None => {
+                            words.push(w);
+                            words.len() - 1
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        if ids.is_empty() {
+            return None;
+        }
+        let ac = aho_corasick::AhoCorasick::new(&words).ok()?;
+        Some(Words {
+            ac,
+            sets: ids,
+            words: words.len(),
+        })
+    }
+
+    fn is_match(&self, text: &[u8]) -> bool {
+        let mut seen = vec![false; self.words];
+        for m in self.ac.find_overlapping_iter(text) {
+            seen[m.pattern().as_usize()] = true;
+        }
+        self.sets.iter().any(|set| set.iter().all(|&i| seen[i]))
+    }
 }
 
 /// Names looked for as whole identifiers (not inside a longer one).
@@ -87,7 +139,7 @@ pub struct Checker<'a> {
     /// The LLM-call words that make a code file worth asking for content functions, when
     /// `run` finds them in the same pass as the check (every input is checked): each file is
     /// then parsed once, not once for the pre-pass and again for the check.
-    inline_flow: Option<aho_corasick::AhoCorasick>,
+    inline_flow: Option<Words>,
 }
 
 /// Lines longer than this in a JS file mark it as minified.
@@ -95,17 +147,14 @@ const MINIFIED_LINE: usize = 5_000;
 
 impl<'a> Checker<'a> {
     pub fn new(catalog: &'a Catalog, settings: &'a Settings, active: Vec<usize>) -> Checker<'a> {
-        let keywords: Vec<(Vec<String>, Vec<String>)> = active
+        let keys: Vec<RuleKeys> = active
             .iter()
-            .map(|&i| {
-                let r = &catalog.rules[i];
-                (r.keywords.clone(), r.keywords_also.clone())
-            })
+            .map(|&i| RuleKeys::of(&catalog.rules[i]))
             .collect();
         Checker {
             catalog,
             settings,
-            prefilter: Prefilter::with_groups(&keywords),
+            prefilter: Prefilter::with_rules(&keys),
             active,
             project: Project::default(),
             deferred: Vec::new(),
@@ -250,14 +299,14 @@ impl<'a> Checker<'a> {
             return;
         };
         let mut found: std::collections::HashSet<String> = std::collections::HashSet::new();
-        let mut triggers: Vec<String> = Vec::new();
+        let mut triggers: Vec<Vec<String>> = Vec::new();
         for round in 0..2 {
             let ac = if round == 0 {
                 first.clone()
             } else {
-                match aho_corasick::AhoCorasick::new(&triggers) {
-                    Ok(a) => a,
-                    Err(_) => break,
+                match Words::new(&triggers) {
+                    Some(a) => a,
+                    None => break,
                 }
             };
             let before = found.len();
@@ -291,7 +340,7 @@ impl<'a> Checker<'a> {
             if found.len() == before {
                 break;
             }
-            triggers = found.iter().map(|n| format!("{n}(")).collect();
+            triggers = found.iter().map(|n| vec![format!("{n}(")]).collect();
         }
     }
 
@@ -313,38 +362,32 @@ impl<'a> Checker<'a> {
     /// The words of the LLM calls (`llm-calls` in the knowledge file): a code file holding
     /// none of them defines no content function. `None` when no flow rule is active or a
     /// single file is checked (its own flow is analysed without a project pass).
-    fn content_triggers(&self, inputs: &[Input]) -> Option<aho_corasick::AhoCorasick> {
+    fn content_triggers(&self, inputs: &[Input]) -> Option<Words> {
         let flow_active = self.any_active(|m| matches!(m, crate::rule::Matcher::Flow { .. }));
         if !flow_active || inputs.len() < 2 {
             return None;
         }
-        let words: Vec<String> = self
-            .catalog
-            .knowledge
+        // A call matching `*.chat.completions.create` spells `chat`, `completions` and
+        // `create` somewhere in the file (in the call, or where its receiver came from).
+        let k = &self.catalog.knowledge;
+        let sets: Vec<Vec<String>> = k
             .llm_call_patterns
             .iter()
-            .filter_map(|p| {
-                let p = p.rsplit('*').next().unwrap_or(p).trim_start_matches('.');
-                let segs: Vec<&str> = p.split('.').collect();
-                let last = *segs.last()?;
-                Some(if last.len() >= 6 || segs.len() < 2 {
-                    last.to_string()
-                } else {
-                    segs[segs.len() - 2..].join(".")
-                })
+            .chain(&k.message_builder_patterns)
+            .map(|p| {
+                p.split(['.', '/', '*'])
+                    .filter(|w| w.len() >= 3)
+                    .map(str::to_string)
+                    .collect()
             })
-            .filter(|w| !w.is_empty())
             .collect();
-        if words.is_empty() {
-            return None;
-        }
-        aho_corasick::AhoCorasick::new(&words).ok()
+        Words::new(&sets)
     }
 
     /// The prefilter with `names` (functions found to return LLM content) added to the
     /// second keyword group of the flow rules: a call to one seeds the flow like an LLM call.
     fn prefilter_with(&self, names: &std::collections::HashSet<String>) -> Prefilter {
-        let groups: Vec<(Vec<String>, Vec<String>)> = self
+        let keys: Vec<RuleKeys> = self
             .active
             .iter()
             .map(|&i| {
@@ -353,25 +396,20 @@ impl<'a> Checker<'a> {
                     .matches
                     .iter()
                     .any(|m| matches!(m.matcher, crate::rule::Matcher::Flow { .. }));
-                let mut also = r.keywords_also.clone();
-                if flow && !also.is_empty() {
-                    also.extend(names.iter().cloned());
+                let mut keys = RuleKeys::of(r);
+                if flow && !keys.also.is_empty() {
+                    keys.also.extend(names.iter().cloned());
                 }
-                (r.keywords.clone(), also)
+                keys
             })
             .collect();
-        Prefilter::with_groups(&groups)
+        Prefilter::with_rules(&keys)
     }
 
     /// The path rules filter on (`exclude-paths`): the part of the displayed path below the
     /// root it was found under, so folders above or naming the root never match.
     /// The functions of one code file that return LLM content, when it mentions a trigger.
-    fn content_functions_of(
-        &self,
-        input: &Input,
-        ac: &aho_corasick::AhoCorasick,
-        project: &Project,
-    ) -> Vec<String> {
+    fn content_functions_of(&self, input: &Input, ac: &Words, project: &Project) -> Vec<String> {
         let Some(lang) = lang::detect(&input.path) else {
             return Vec::new();
         };
@@ -573,11 +611,8 @@ impl<'a> Checker<'a> {
                 .ok()
                 .map(Mention)
         };
-        let calls: Vec<String> = found.iter().map(|n| format!("{n}(")).collect();
-        let (Ok(calls), Some(mention)) = (
-            aho_corasick::AhoCorasick::new(&calls),
-            names_ac(&mut found.iter()),
-        ) else {
+        let calls: Vec<Vec<String>> = found.iter().map(|n| vec![format!("{n}(")]).collect();
+        let (Some(calls), Some(mention)) = (Words::new(&calls), names_ac(&mut found.iter())) else {
             return results;
         };
         let mut second_project = project.clone();

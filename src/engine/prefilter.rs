@@ -7,49 +7,88 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-/// Which keyword group of a rule a pattern belongs to.
-const ANY: u8 = 1;
-const ALSO: u8 = 2;
+use crate::rule::{Gate, Rule};
+
+/// What the prefilter knows of one rule.
+#[derive(Clone, Debug, Default)]
+pub struct RuleKeys {
+    /// One of these must occur.
+    pub any: Vec<String>,
+    /// And, when not empty, one of these too (`keywords-also`).
+    pub also: Vec<String>,
+    /// And, when every match of the rule has a gate, one of them must hold.
+    pub gates: Option<Vec<Gate>>,
+}
+
+impl RuleKeys {
+    pub fn of(rule: &Rule) -> RuleKeys {
+        RuleKeys {
+            any: rule.keywords.clone(),
+            also: rule.keywords_also.clone(),
+            gates: rule.matches.iter().map(|m| m.gate.clone()).collect(),
+        }
+    }
+}
+
+/// A compiled gate: pattern ids per group, and the text regex.
+struct GateIds {
+    groups: Vec<Vec<usize>>,
+    text: Option<crate::rule::LazyRegex>,
+}
+
+struct RuleIds {
+    any: Vec<usize>,
+    also: Vec<usize>,
+    gates: Option<Vec<GateIds>>,
+}
 
 /// Maps keyword hits to rule indices.
 pub struct Prefilter {
     ac: Option<AhoCorasick>,
-    /// For each pattern, the (rule, group) pairs it serves.
-    owners: Vec<Vec<(usize, u8)>>,
-    /// For each rule, the groups it needs (`ANY`, or `ANY | ALSO`).
-    needs: Vec<u8>,
+    patterns: usize,
+    rules: Vec<RuleIds>,
 }
 
 impl Prefilter {
-    /// `keywords[i]` are the keywords of rule `i`; no second group.
+    /// `keywords[i]` are the keywords of rule `i`; no second group, no gates.
     pub fn new(keywords: &[Vec<String>]) -> Prefilter {
-        let groups: Vec<(Vec<String>, Vec<String>)> =
-            keywords.iter().map(|k| (k.clone(), Vec::new())).collect();
-        Prefilter::with_groups(&groups)
+        let rules: Vec<RuleKeys> = keywords
+            .iter()
+            .map(|k| RuleKeys {
+                any: k.clone(),
+                ..RuleKeys::default()
+            })
+            .collect();
+        Prefilter::with_rules(&rules)
     }
 
-    /// `groups[i]` are rule `i`'s keywords and its second group (`keywords-also`, may be
-    /// empty).
-    pub fn with_groups(groups: &[(Vec<String>, Vec<String>)]) -> Prefilter {
+    pub fn with_rules(rules: &[RuleKeys]) -> Prefilter {
         let mut patterns: Vec<String> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
-        let mut owners: Vec<Vec<(usize, u8)>> = Vec::new();
-        let mut needs = Vec::with_capacity(groups.len());
-        for (rule, (any, also)) in groups.iter().enumerate() {
-            needs.push(if also.is_empty() { ANY } else { ANY | ALSO });
-            for (words, group) in [(any, ANY), (also, ALSO)] {
-                for w in words {
-                    let w = w.to_ascii_lowercase();
-                    let i = *index.entry(w.clone()).or_insert_with(|| {
-                        patterns.push(w);
-                        owners.push(Vec::new());
-                        patterns.len() - 1
-                    });
-                    if !owners[i].contains(&(rule, group)) {
-                        owners[i].push((rule, group));
-                    }
-                }
-            }
+        let mut id = |w: &String| -> usize {
+            let w = w.to_ascii_lowercase();
+            *index.entry(w.clone()).or_insert_with(|| {
+                patterns.push(w);
+                patterns.len() - 1
+            })
+        };
+        let mut compiled = Vec::with_capacity(rules.len());
+        for r in rules {
+            let any = r.any.iter().map(&mut id).collect();
+            let also = r.also.iter().map(&mut id).collect();
+            let gates = r.gates.as_ref().map(|gs| {
+                gs.iter()
+                    .map(|g| GateIds {
+                        groups: g
+                            .groups
+                            .iter()
+                            .map(|ws| ws.iter().map(&mut id).collect())
+                            .collect(),
+                        text: g.text.clone(),
+                    })
+                    .collect()
+            });
+            compiled.push(RuleIds { any, also, gates });
         }
         let ac = if patterns.is_empty() {
             None
@@ -63,35 +102,81 @@ impl Prefilter {
                 .build(&patterns)
                 .ok()
         };
-        Prefilter { ac, owners, needs }
+        Prefilter {
+            ac,
+            patterns: patterns.len(),
+            rules: compiled,
+        }
     }
 
-    /// The rules (indices as given to `new`) whose keywords occur in `text`, sorted.
+    /// The rules (indices as given) that may match `text`, sorted. One pass of the
+    /// automaton marks the keywords present; a rule's text regexes run only when its
+    /// keywords already admit it.
     pub fn rules_for(&self, text: &[u8]) -> Vec<usize> {
-        let n = self.needs.len();
-        let mut seen = vec![0u8; n];
-        let mut left = n;
+        let mut seen = vec![false; self.patterns];
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(text) {
-                for &(r, g) in &self.owners[m.pattern().as_usize()] {
-                    let before = seen[r];
-                    seen[r] |= g;
-                    if before != self.needs[r] && seen[r] == self.needs[r] {
-                        left -= 1;
-                    }
-                }
-                if left == 0 {
-                    break;
-                }
+                seen[m.pattern().as_usize()] = true;
             }
         }
-        (0..n).filter(|&r| seen[r] == self.needs[r]).collect()
+        let any = |ids: &[usize]| ids.iter().any(|&i| seen[i]);
+        let as_str = std::sync::OnceLock::new();
+        let text_str = || *as_str.get_or_init(|| std::str::from_utf8(text).ok());
+        (0..self.rules.len())
+            .filter(|&r| {
+                let rule = &self.rules[r];
+                if !any(&rule.any) || (!rule.also.is_empty() && !any(&rule.also)) {
+                    return false;
+                }
+                let Some(gates) = &rule.gates else {
+                    return true;
+                };
+                gates.iter().any(|g| {
+                    g.groups.iter().all(|ids| any(ids))
+                        && g.text.as_ref().is_none_or(|re| {
+                            // Text that is not UTF-8 was decoded before it got here; keep
+                            // the rule when in doubt.
+                            text_str().is_none_or(|t| re.is_match(t))
+                        })
+                })
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_whose_matches_all_have_gates_needs_one_of_them() {
+        let gate = |groups: &[&[&str]], text: Option<&str>| Gate {
+            groups: groups
+                .iter()
+                .map(|g| g.iter().map(|s| s.to_string()).collect())
+                .collect(),
+            text: text.map(|t| crate::rule::LazyRegex::new(t).unwrap()),
+        };
+        let p = Prefilter::with_rules(&[
+            RuleKeys {
+                any: vec!["azure".into()],
+                also: vec![],
+                gates: Some(vec![
+                    gate(&[&["AzureOpenAI"], &["create"]], None),
+                    gate(&[], Some("[0-9a-f]{8}")),
+                ]),
+            },
+            RuleKeys {
+                any: vec!["azure".into()],
+                also: vec![],
+                gates: None,
+            },
+        ]);
+        assert_eq!(p.rules_for(b"azure region"), vec![1]);
+        assert_eq!(p.rules_for(b"AzureOpenAI()"), vec![1]);
+        assert_eq!(p.rules_for(b"azureopenai().CREATE()"), vec![0, 1]);
+        assert_eq!(p.rules_for(b"azure key deadbeef"), vec![0, 1]);
+    }
 
     #[test]
     fn admits_rules_by_keyword_case_insensitively() {
@@ -107,13 +192,15 @@ mod tests {
 
     #[test]
     fn second_group_must_also_occur() {
-        let p = Prefilter::with_groups(&[
-            (
-                vec!["log".into()],
-                vec!["completion".into(), "invoke".into()],
-            ),
-            (vec!["log".into()], vec![]),
-            (vec!["x".into()], vec!["log".into()]),
+        let keys = |any: &[&str], also: &[&str]| RuleKeys {
+            any: any.iter().map(|s| s.to_string()).collect(),
+            also: also.iter().map(|s| s.to_string()).collect(),
+            gates: None,
+        };
+        let p = Prefilter::with_rules(&[
+            keys(&["log"], &["completion", "invoke"]),
+            keys(&["log"], &[]),
+            keys(&["x"], &["log"]),
         ]);
         assert_eq!(p.rules_for(b"logger.info(x)"), vec![1, 2]);
         assert_eq!(p.rules_for(b"log(llm.INVOKE(p))"), vec![0, 1]);

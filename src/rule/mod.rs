@@ -258,6 +258,18 @@ pub struct Match {
     pub unless_text: Option<LazyRegex>,
     pub paths: Option<globset::GlobSet>,
     pub exclude_paths: Option<globset::GlobSet>,
+    /// What a file must hold for this match to be possible (see [`Gate`]); `None` when
+    /// nothing is known, and then the rule's keywords alone decide.
+    pub gate: Option<Gate>,
+}
+
+/// A necessary condition on a file's raw text for one match: every group has a keyword in
+/// the text (ASCII-case-insensitively), and `text` matches. The prefilter runs a rule only
+/// where its own keywords occur and, when every match of it has a gate, one of the gates holds.
+#[derive(Clone, Debug, Default)]
+pub struct Gate {
+    pub groups: Vec<Vec<String>>,
+    pub text: Option<LazyRegex>,
 }
 
 /// A compiled rule.
@@ -290,6 +302,8 @@ pub struct Knowledge {
     pub mutators: Vec<String>,
     /// The `llm-calls` patterns as written (for the project pre-pass' trigger words).
     pub llm_call_patterns: Vec<String>,
+    /// The `message-builders` patterns as written (likewise).
+    pub message_builder_patterns: Vec<String>,
     pub markers: BTreeMap<String, Glob>,
 }
 
@@ -390,6 +404,7 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         content_free_suffixes: spec.flow.content_free_suffixes.clone(),
         mutators: spec.flow.mutators.clone(),
         llm_call_patterns: spec.flow.llm_calls.clone(),
+        message_builder_patterns: spec.flow.message_builders.clone(),
         markers,
     })
 }
@@ -799,6 +814,7 @@ fn compile_match(
             ));
         }
     };
+    let gate = gate_of(path, text, m)?;
     Ok(Match {
         matcher,
         languages,
@@ -830,7 +846,73 @@ fn compile_match(
             .transpose()?,
         paths: path_globs(path, text, &m.paths)?,
         exclude_paths: path_globs(path, text, &m.exclude_paths)?,
+        gate,
     })
+}
+
+/// The [`Gate`] of a match: keywords from the names a call match needs (the last plain
+/// segment of each `callee`, `receiver`, `if-calls` and `if-imports` pattern: the identifier
+/// the code spells, whatever module it came from), the match's own `keywords`, and its
+/// `text-pattern`.
+fn gate_of(path: &str, text: &str, m: &MatchSpec) -> Result<Option<Gate>, LoadError> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    if m.kind == "call" {
+        // `if-calls` of a config match looks at the whole project, not the file.
+        for patterns in [&m.callee, &m.receiver, &m.if_calls] {
+            if let Some(g) = gate_words(patterns) {
+                groups.push(g);
+            }
+        }
+    }
+    if m.kind == "block" && !m.block.is_empty() {
+        // A resource of a kind is declared with that kind's name (`resource "azurerm_..."`,
+        // `'Microsoft.CognitiveServices/accounts@...'`, `"type": "..."`).
+        groups.push(m.block.clone());
+    }
+    for patterns in [&m.if_imports] {
+        if let Some(g) = gate_words(patterns) {
+            groups.push(g);
+        }
+    }
+    if !m.keywords.is_empty() {
+        groups.push(m.keywords.clone());
+    }
+    let text_re = m
+        .text_pattern
+        .as_deref()
+        .map(|r| regex(path, text, r))
+        .transpose()?;
+    if groups.is_empty() && text_re.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Gate {
+        groups,
+        text: text_re,
+    }))
+}
+
+/// One keyword per pattern (see [`gate_of`]): its longest plain segment (the code spells
+/// every segment of a name it calls, in the call or in the import it came from; the longest
+/// is the rarest). `None` when a pattern has no plain part of three characters or more (`*`),
+/// as the group would then not cover it.
+fn gate_words(patterns: &[String]) -> Option<Vec<String>> {
+    if patterns.is_empty() {
+        return None;
+    }
+    let mut words: Vec<String> = Vec::new();
+    for p in patterns {
+        let word = p
+            .split('.')
+            .flat_map(|seg| seg.split('*'))
+            .max_by_key(|w| w.len())?;
+        if word.len() < 3 {
+            return None;
+        }
+        if !words.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+            words.push(word.to_string());
+        }
+    }
+    Some(words)
 }
 
 /// Loads the built-in catalogue. Built-in rules are tested, so a failure here is a bug.
@@ -884,6 +966,25 @@ impl Catalog {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn call_gates_take_the_longest_plain_segment_of_each_pattern() {
+        let w = |ps: &[&str]| gate_words(&ps.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            w(&["openai.lib.azure.*", "*.chat.completions.create"]),
+            Some(vec!["openai".to_string(), "completions".to_string()])
+        );
+        assert_eq!(
+            w(&["@ai-sdk/azure.azure", "langchain*.AzureChatOpenAI"]),
+            Some(vec![
+                "@ai-sdk/azure".to_string(),
+                "AzureChatOpenAI".to_string()
+            ])
+        );
+        // A pattern with no plain part leaves the match without a gate.
+        assert_eq!(w(&["AzureOpenAI", "*"]), None);
+        assert_eq!(w(&["*.op"]), None);
+    }
 
     /// The string fast paths of `Glob` agree with the regex every glob stands for.
     #[test]

@@ -98,6 +98,14 @@ pub struct MatchSpec {
     pub if_calls: Vec<String>,
     /// The match does not apply when the file's text matches this regex anywhere.
     pub unless_text: Option<String>,
+    /// Keywords of this match: it can only match a file holding one of them (compared
+    /// ASCII-case-insensitively, like the rule's `keywords`). Call matches get theirs from
+    /// `callee`, `receiver`, `if-calls` and `if-imports` without being told; these add to those.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Regex over the file's raw text: the match can only match a file where it matches
+    /// (for secrets: the shape of the key, without the literal's boundaries).
+    pub text_pattern: Option<String>,
     /// Path globs the match applies to / does not apply to.
     #[serde(default)]
     pub paths: Vec<String>,
