@@ -314,6 +314,8 @@ impl<'a> Checker<'a> {
             let facts = lang::extract(lang, &text);
             let ctx = FileCtx {
                 abs_path: None,
+                path: None,
+                check_provider_code: &[],
                 rel_path: &self.rule_path(input),
                 lang,
                 text: &text,
@@ -602,6 +604,8 @@ impl<'a> Checker<'a> {
         };
         let ctx = FileCtx {
             abs_path: abs_path.as_deref(),
+            path: Some(&input.path),
+            check_provider_code: &self.settings.check_provider_code,
             rel_path: &self.rule_path(input),
             lang,
             text: &text,

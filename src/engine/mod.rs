@@ -85,6 +85,10 @@ pub struct FileCtx<'a> {
     pub rel_path: &'a str,
     /// The file's absolute path, when known (binds module parameters passed by callers).
     pub abs_path: Option<&'a std::path::Path>,
+    /// The file's path as given (finds the package it belongs to), when it is on disk.
+    pub path: Option<&'a std::path::Path>,
+    /// Rule selectors of `check-provider-code`: these rules check provider code too.
+    pub check_provider_code: &'a [String],
     pub lang: Lang,
     pub text: &'a str,
     pub facts: &'a Facts,
@@ -113,11 +117,43 @@ pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
             run_match(ri, rule, m, ctx, &mut hits);
         }
     }
+    drop_provider_code(catalog, ctx, &mut hits);
     hits.sort_by(|a, b| {
         (a.span.start, a.rule, a.span.end).cmp(&(b.span.start, b.rule, b.span.end))
     });
     hits.dedup_by(|a, b| a.rule == b.rule && a.span.start == b.span.start);
     hits
+}
+
+/// Drops the hits of rules that skip provider code (`skip-provider-code`) when the file is
+/// the implementation of an LLM SDK or provider (`[markers] provider-code`, minus
+/// `provider-code-samples`), unless the config's `check-provider-code` selects the rule.
+/// The file's package is only looked up when such a hit exists.
+fn drop_provider_code(catalog: &Catalog, ctx: &FileCtx, hits: &mut Vec<Hit>) {
+    let skips = |ri: usize| {
+        let r = &catalog.rules[ri];
+        r.skip_provider_code
+            && !ctx
+                .check_provider_code
+                .iter()
+                .any(|s| crate::settings::selects(s, &r.info.id, &r.info.name))
+    };
+    if !hits.iter().any(|h| skips(h.rule)) {
+        return;
+    }
+    let Some(path) = ctx.path else { return };
+    let Some(id) = crate::package::identity(path, ctx.lang, ctx.facts) else {
+        return;
+    };
+    let marked = |name: &str| {
+        ctx.knowledge
+            .markers
+            .get(name)
+            .is_some_and(|g| g.matches(&id))
+    };
+    if marked("provider-code") && !marked("provider-code-samples") {
+        hits.retain(|h| !skips(h.rule));
+    }
 }
 
 fn file_conditions(m: &Match, ctx: &FileCtx) -> bool {
@@ -1040,6 +1076,8 @@ mod tests {
         let envelope = Envelope::default();
         let ctx = FileCtx {
             abs_path: None,
+            path: None,
+            check_provider_code: &[],
             rel_path: "main.tf",
             lang,
             text,
