@@ -751,6 +751,7 @@ fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, Strin
     };
     for is in &c.is {
         match (is, arg) {
+            (Is::Absent, None) if spread_may_hold(ctx, call, &c.args, c.pos) => continue,
             (Is::Absent, None) => return Some(None),
             (Is::Absent, Some(_)) => continue,
             (_, None) => continue,
@@ -764,6 +765,49 @@ fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, Strin
     None
 }
 
+/// Whether an argument that was not found may still be passed through a spread whose keys
+/// are unknown (`AzureOpenAI(**kwargs)`, `new AzureOpenAI({ ...options })`, `f(*args)`): then
+/// its absence cannot be told. A spread of a name bound to a literal is looked into.
+fn spread_may_hold(ctx: &FileCtx, call: &Call, names: &[String], pos: Option<usize>) -> bool {
+    let is_spread = |a: &Arg| {
+        a.name.is_none()
+            && ctx
+                .text
+                .get(a.span.clone())
+                .is_some_and(|t| t.starts_with('*') || t.starts_with("..."))
+    };
+    let nested = call.args.iter().filter(|a| a.name.is_none());
+    let nested = nested.flat_map(|a| match &a.value {
+        Value::Object(items) => items.iter().collect::<Vec<_>>(),
+        _ => Vec::new(),
+    });
+    let spreads: Vec<&Arg> = call
+        .args
+        .iter()
+        .chain(nested)
+        .filter(|a| is_spread(a))
+        .collect();
+    spreads.iter().any(|a| {
+        let mut refs = Vec::new();
+        a.value.refs(&mut refs, &ctx.facts.calls);
+        if refs.is_empty() {
+            // A spread of a literal: its entries were read as arguments already.
+            return false;
+        }
+        refs.iter().any(|r| {
+            let name = Value::Ident(r.clone());
+            let (v, _) = resolve(ctx.facts, &name, call.scope, call.span.start);
+            match v {
+                Value::Object(items) => items
+                    .iter()
+                    .any(|i| i.name.as_ref().is_some_and(|n| names.contains(n)) || is_spread(i)),
+                Value::Array(_) => pos.is_some(),
+                _ => true,
+            }
+        })
+    })
+}
+
 /// Whether a value satisfies an `is` atom; the span and text to report when it does.
 fn value_is(
     ctx: &FileCtx,
@@ -774,7 +818,12 @@ fn value_is(
     is: &Is,
 ) -> Option<(Span, String)> {
     let (rv, origin) = resolve(ctx.facts, v, scope, before);
-    let at = origin.clone().unwrap_or_else(|| span.clone());
+    // A value is reported where it was set (a literal bound to a constant); presence is about
+    // the argument, so it is reported where the argument is written.
+    let at = match is {
+        Is::Present => span.clone(),
+        _ => origin.clone().unwrap_or_else(|| span.clone()),
+    };
     let shown = value_text(ctx.facts, rv, scope).unwrap_or_default();
     let yes = match is {
         Is::Absent => false,
