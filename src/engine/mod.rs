@@ -99,6 +99,19 @@ pub struct FileCtx<'a> {
 
 /// Runs the given rules (indices into the catalogue) over one file.
 pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
+    let with_module;
+    let module_ctx;
+    let ctx = match terraform_module_facts(catalog, active, ctx) {
+        Some(f) => {
+            with_module = f;
+            module_ctx = FileCtx {
+                facts: &with_module,
+                ..*ctx
+            };
+            &module_ctx
+        }
+        None => ctx,
+    };
     let mut hits = Vec::new();
     for &ri in active {
         let rule = &catalog.rules[ri];
@@ -123,6 +136,84 @@ pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
     });
     hits.dedup_by(|a, b| a.rule == b.rule && a.span.start == b.span.start);
     hits
+}
+
+/// A Terraform module is a folder: `variable` defaults, `locals` and `.tfvars` values set in the
+/// other `.tf` files of the file's folder apply to its blocks (`local_auth_enabled =
+/// var.allow_keys` in main.tf, the default in variables.tf). When a block attribute of a kind
+/// some active block match names reads a `var.` or `local.` name this file does not set, the
+/// file's facts are returned with the folder's other assignments appended (`.tfvars` first:
+/// their values override defaults). Their spans lie past the end of the file, so they are only
+/// ever used as values, never reported.
+fn terraform_module_facts(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Option<Facts> {
+    if ctx.lang != Lang::Hcl || ctx.facts.blocks.is_empty() {
+        return None;
+    }
+    let path = ctx.path?;
+    let kinds: Vec<&String> = active
+        .iter()
+        .flat_map(|&ri| &catalog.rules[ri].matches)
+        .flat_map(|m| match &m.matcher {
+            Matcher::Block { kinds, .. } => kinds.iter().collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let unresolved = ctx.facts.config.iter().any(|e| {
+        let Some(b) = e.block.and_then(|b| ctx.facts.blocks.get(b)) else {
+            return false;
+        };
+        if b.existing || !kinds.iter().any(|k| k.eq_ignore_ascii_case(&b.kind)) {
+            return false;
+        }
+        let mut refs = Vec::new();
+        e.value.refs(&mut refs, &ctx.facts.calls);
+        refs.iter().any(|r| {
+            (r.starts_with("var.") || r.starts_with("local."))
+                && !ctx.facts.assigns.iter().any(|a| &a.target == r)
+        })
+    });
+    if !unresolved {
+        return None;
+    }
+    let dir = path.parent()?;
+    let own = path.file_name()?;
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name() != Some(own) && p.is_file())
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            name.ends_with(".tf") || name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
+        })
+        .collect();
+    // `.tfvars` first (their values override the defaults), then by name.
+    files.sort_by_key(|p| (!p.to_string_lossy().ends_with(".tfvars"), p.clone()));
+    let mut facts = ctx.facts.clone();
+    let past = ctx.text.len() + 1;
+    for p in files.iter().take(256) {
+        if p.metadata().map_or(true, |m| m.len() > 4 * 1024 * 1024) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(p) else {
+            continue;
+        };
+        let other = crate::lang::extract(Lang::Hcl, &text);
+        facts.assigns.extend(
+            other
+                .assigns
+                .into_iter()
+                .filter(|a| a.scope == 0)
+                .map(|mut a| {
+                    a.span = past..past;
+                    a
+                }),
+        );
+    }
+    Some(facts)
 }
 
 /// Drops the hits of rules that skip provider code (`skip-provider-code`) when the file is
