@@ -428,6 +428,8 @@ impl<'a> Checker<'a> {
             let facts = lang::extract(lang, &text);
             let ctx = FileCtx {
                 abs_path: None,
+                path: None,
+                check_provider_code: &[],
                 rel_path: &rel_path,
                 lang,
                 text: &text,
@@ -838,6 +840,8 @@ impl<'a> Checker<'a> {
         };
         let ctx = FileCtx {
             abs_path: abs_path.as_deref(),
+            path: Some(&input.path),
+            check_provider_code: &self.settings.check_provider_code,
             rel_path: &self.rule_path(input),
             lang,
             text: &text,

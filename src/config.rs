@@ -104,6 +104,7 @@ pub struct ConfigSpec {
     pub max_filesize: Option<u64>,
     pub require_suppression_reason: Option<bool>,
     pub rules_dirs: Option<Vec<Spanned<String>>>,
+    pub check_provider_code: Option<Vec<Spanned<String>>>,
     pub envelope: Option<EnvelopeSpec>,
 }
 
@@ -495,6 +496,9 @@ pub fn resolve(
             if let Some(r) = sp.require_suppression_reason {
                 s.require_suppression_reason = r;
             }
+            if sp.check_provider_code.is_some() {
+                s.check_provider_code = sel("check-provider-code", &sp.check_provider_code)?;
+            }
             if let Some(e) = &sp.envelope {
                 let env = &mut s.envelope;
                 let set = |dst: &mut Vec<String>, src: &Option<Vec<String>>| {
@@ -538,6 +542,7 @@ pub struct Shown {
     pub max_filesize: u64,
     pub require_suppression_reason: bool,
     pub rules_dirs: Vec<String>,
+    pub check_provider_code: Vec<String>,
     pub envelope: ShownEnvelope,
 }
 
@@ -591,6 +596,7 @@ pub fn show(s: &Settings, catalog: &Catalog, cwd: &Path) -> String {
             .iter()
             .map(|d| crate::check::display_path(d, cwd))
             .collect(),
+        check_provider_code: s.check_provider_code.clone(),
         envelope: ShownEnvelope {
             covered_vendors: e.covered_vendors.clone(),
             allowed_hosts: e.allowed_hosts.clone(),
@@ -635,6 +641,11 @@ pub const STARTER: &str = r#"# phi-lint configuration. The closest phi-lint.toml
 
 # Folders of custom rule files (the same TOML format as the built-in rules).
 # rules-dirs = ["phi-lint-rules"]
+
+# Rules that also check the source of LLM SDKs and providers themselves (openai, @ai-sdk/*,
+# @langchain/*, Semantic Kernel, ...). PHI301 and PHI501 skip that code by default: converting
+# a caller's image into the wire format is not an application sending one.
+# check-provider-code = ["PHI501"]
 
 # The envelope: what your organisation's contracts cover. Anything listed here is inside a
 # signed Business Associate Agreement, so phi-lint stops reporting it. List only vendors and

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod facts;
 pub mod git;
 pub mod lang;
+pub mod package;
 pub mod rule;
 pub mod settings;
 pub mod source;

@@ -33,6 +33,9 @@ pub struct Settings {
     pub rules_dirs: Vec<PathBuf>,
     /// The config file these settings come from (`None`: defaults).
     pub config_path: Option<PathBuf>,
+    /// Rule selectors that also check the implementation code of LLM SDKs and providers
+    /// (rules with `skip-provider-code` skip it otherwise).
+    pub check_provider_code: Vec<String>,
 }
 
 /// A path glob and the folder it is relative to.
@@ -80,6 +83,7 @@ impl Default for Settings {
             per_file_ignores: Vec::new(),
             rules_dirs: Vec::new(),
             config_path: None,
+            check_provider_code: Vec::new(),
         }
     }
 }

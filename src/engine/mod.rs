@@ -85,6 +85,10 @@ pub struct FileCtx<'a> {
     pub rel_path: &'a str,
     /// The file's absolute path, when known (binds module parameters passed by callers).
     pub abs_path: Option<&'a std::path::Path>,
+    /// The file's path as given (finds the package it belongs to), when it is on disk.
+    pub path: Option<&'a std::path::Path>,
+    /// Rule selectors of `check-provider-code`: these rules check provider code too.
+    pub check_provider_code: &'a [String],
     pub lang: Lang,
     pub text: &'a str,
     pub facts: &'a Facts,
@@ -95,6 +99,19 @@ pub struct FileCtx<'a> {
 
 /// Runs the given rules (indices into the catalogue) over one file.
 pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
+    let with_module;
+    let module_ctx;
+    let ctx = match terraform_module_facts(catalog, active, ctx) {
+        Some(f) => {
+            with_module = f;
+            module_ctx = FileCtx {
+                facts: &with_module,
+                ..*ctx
+            };
+            &module_ctx
+        }
+        None => ctx,
+    };
     let mut hits = Vec::new();
     for &ri in active {
         let rule = &catalog.rules[ri];
@@ -113,11 +130,121 @@ pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
             run_match(ri, rule, m, ctx, &mut hits);
         }
     }
+    drop_provider_code(catalog, ctx, &mut hits);
     hits.sort_by(|a, b| {
         (a.span.start, a.rule, a.span.end).cmp(&(b.span.start, b.rule, b.span.end))
     });
     hits.dedup_by(|a, b| a.rule == b.rule && a.span.start == b.span.start);
     hits
+}
+
+/// A Terraform module is a folder: `variable` defaults, `locals` and `.tfvars` values set in the
+/// other `.tf` files of the file's folder apply to its blocks (`local_auth_enabled =
+/// var.allow_keys` in main.tf, the default in variables.tf). When a block attribute of a kind
+/// some active block match names reads a `var.` or `local.` name this file does not set, the
+/// file's facts are returned with the folder's other assignments appended (`.tfvars` first:
+/// their values override defaults). Their spans lie past the end of the file, so they are only
+/// ever used as values, never reported.
+fn terraform_module_facts(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Option<Facts> {
+    if ctx.lang != Lang::Hcl || ctx.facts.blocks.is_empty() {
+        return None;
+    }
+    let path = ctx.path?;
+    let kinds: Vec<&String> = active
+        .iter()
+        .flat_map(|&ri| &catalog.rules[ri].matches)
+        .flat_map(|m| match &m.matcher {
+            Matcher::Block { kinds, .. } => kinds.iter().collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let unresolved = ctx.facts.config.iter().any(|e| {
+        let Some(b) = e.block.and_then(|b| ctx.facts.blocks.get(b)) else {
+            return false;
+        };
+        if b.existing || !kinds.iter().any(|k| k.eq_ignore_ascii_case(&b.kind)) {
+            return false;
+        }
+        let mut refs = Vec::new();
+        e.value.refs(&mut refs, &ctx.facts.calls);
+        refs.iter().any(|r| {
+            (r.starts_with("var.") || r.starts_with("local."))
+                && !ctx.facts.assigns.iter().any(|a| &a.target == r)
+        })
+    });
+    if !unresolved {
+        return None;
+    }
+    let dir = path.parent()?;
+    let own = path.file_name()?;
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name() != Some(own) && p.is_file())
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            name.ends_with(".tf") || name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
+        })
+        .collect();
+    // `.tfvars` first (their values override the defaults), then by name.
+    files.sort_by_key(|p| (!p.to_string_lossy().ends_with(".tfvars"), p.clone()));
+    let mut facts = ctx.facts.clone();
+    let past = ctx.text.len() + 1;
+    for p in files.iter().take(256) {
+        if p.metadata().map_or(true, |m| m.len() > 4 * 1024 * 1024) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(p) else {
+            continue;
+        };
+        let other = crate::lang::extract(Lang::Hcl, &text);
+        facts.assigns.extend(
+            other
+                .assigns
+                .into_iter()
+                .filter(|a| a.scope == 0)
+                .map(|mut a| {
+                    a.span = past..past;
+                    a
+                }),
+        );
+    }
+    Some(facts)
+}
+
+/// Drops the hits of rules that skip provider code (`skip-provider-code`) when the file is
+/// the implementation of an LLM SDK or provider (`[markers] provider-code`, minus
+/// `provider-code-samples`), unless the config's `check-provider-code` selects the rule.
+/// The file's package is only looked up when such a hit exists.
+fn drop_provider_code(catalog: &Catalog, ctx: &FileCtx, hits: &mut Vec<Hit>) {
+    let skips = |ri: usize| {
+        let r = &catalog.rules[ri];
+        r.skip_provider_code
+            && !ctx
+                .check_provider_code
+                .iter()
+                .any(|s| crate::settings::selects(s, &r.info.id, &r.info.name))
+    };
+    if !hits.iter().any(|h| skips(h.rule)) {
+        return;
+    }
+    let Some(path) = ctx.path else { return };
+    let Some(id) = crate::package::identity(path, ctx.lang, ctx.facts) else {
+        return;
+    };
+    let marked = |name: &str| {
+        ctx.knowledge
+            .markers
+            .get(name)
+            .is_some_and(|g| g.matches(&id))
+    };
+    if marked("provider-code") && !marked("provider-code-samples") {
+        hits.retain(|h| !skips(h.rule));
+    }
 }
 
 fn file_conditions(m: &Match, ctx: &FileCtx) -> bool {
@@ -715,6 +842,7 @@ fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, Strin
     };
     for is in &c.is {
         match (is, arg) {
+            (Is::Absent, None) if spread_may_hold(ctx, call, &c.args, c.pos) => continue,
             (Is::Absent, None) => return Some(None),
             (Is::Absent, Some(_)) => continue,
             (_, None) => continue,
@@ -728,6 +856,49 @@ fn eval_cond(ctx: &FileCtx, call: &Call, c: &Cond) -> Option<Option<(Span, Strin
     None
 }
 
+/// Whether an argument that was not found may still be passed through a spread whose keys
+/// are unknown (`AzureOpenAI(**kwargs)`, `new AzureOpenAI({ ...options })`, `f(*args)`): then
+/// its absence cannot be told. A spread of a name bound to a literal is looked into.
+fn spread_may_hold(ctx: &FileCtx, call: &Call, names: &[String], pos: Option<usize>) -> bool {
+    let is_spread = |a: &Arg| {
+        a.name.is_none()
+            && ctx
+                .text
+                .get(a.span.clone())
+                .is_some_and(|t| t.starts_with('*') || t.starts_with("..."))
+    };
+    let nested = call.args.iter().filter(|a| a.name.is_none());
+    let nested = nested.flat_map(|a| match &a.value {
+        Value::Object(items) => items.iter().collect::<Vec<_>>(),
+        _ => Vec::new(),
+    });
+    let spreads: Vec<&Arg> = call
+        .args
+        .iter()
+        .chain(nested)
+        .filter(|a| is_spread(a))
+        .collect();
+    spreads.iter().any(|a| {
+        let mut refs = Vec::new();
+        a.value.refs(&mut refs, &ctx.facts.calls);
+        if refs.is_empty() {
+            // A spread of a literal: its entries were read as arguments already.
+            return false;
+        }
+        refs.iter().any(|r| {
+            let name = Value::Ident(r.clone());
+            let (v, _) = resolve(ctx.facts, &name, call.scope, call.span.start);
+            match v {
+                Value::Object(items) => items
+                    .iter()
+                    .any(|i| i.name.as_ref().is_some_and(|n| names.contains(n)) || is_spread(i)),
+                Value::Array(_) => pos.is_some(),
+                _ => true,
+            }
+        })
+    })
+}
+
 /// Whether a value satisfies an `is` atom; the span and text to report when it does.
 fn value_is(
     ctx: &FileCtx,
@@ -738,7 +909,12 @@ fn value_is(
     is: &Is,
 ) -> Option<(Span, String)> {
     let (rv, origin) = resolve(ctx.facts, v, scope, before);
-    let at = origin.clone().unwrap_or_else(|| span.clone());
+    // A value is reported where it was set (a literal bound to a constant); presence is about
+    // the argument, so it is reported where the argument is written.
+    let at = match is {
+        Is::Present => span.clone(),
+        _ => origin.clone().unwrap_or_else(|| span.clone()),
+    };
     let shown = value_text(ctx.facts, rv, scope).unwrap_or_default();
     let yes = match is {
         Is::Absent => false,
@@ -1040,6 +1216,8 @@ mod tests {
         let envelope = Envelope::default();
         let ctx = FileCtx {
             abs_path: None,
+            path: None,
+            check_provider_code: &[],
             rel_path: "main.tf",
             lang,
             text,

@@ -282,6 +282,8 @@ pub struct Rule {
     pub keywords_also: Vec<String>,
     pub message: String,
     pub matches: Vec<Match>,
+    /// Files implementing an LLM SDK or provider are not checked (`skip-provider-code`).
+    pub skip_provider_code: bool,
     /// The file the rule came from (for error messages and `phi-lint rule`).
     pub source: String,
 }
@@ -528,6 +530,7 @@ pub fn compile(
         keywords_also: spec.keywords_also.clone(),
         message: spec.message.clone(),
         matches,
+        skip_provider_code: spec.skip_provider_code,
         source: path.to_string(),
     })
 }

@@ -36,6 +36,11 @@ pub struct RuleSpec {
     /// Path globs no match of this rule applies to (added to every match's `exclude-paths`).
     #[serde(default)]
     pub exclude_paths: Vec<String>,
+    /// The rule is about applications: files that are the implementation of an LLM SDK or
+    /// provider (`[markers] provider-code` in knowledge.toml: the file's namespace, package or
+    /// manifest name) are not checked, unless the config's `check-provider-code` selects it.
+    #[serde(default)]
+    pub skip_provider_code: bool,
     #[serde(rename = "match")]
     pub matches: Vec<MatchSpec>,
 }

@@ -500,3 +500,43 @@ fn active(o: &std::process::Output) -> Vec<(String, String, u64)> {
         })
         .collect()
 }
+
+#[test]
+fn check_provider_code_turns_the_skip_off_per_rule() {
+    let convert = "export function part(url: string) {\n  return { type: \"image_url\", image_url: { url } };\n}\n";
+    let files = [
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("sdk/package.json", "{\"name\": \"@ai-sdk/acme\"}\n"),
+        ("sdk/src/convert.ts", convert),
+        ("app/package.json", "{\"name\": \"clinic-app\"}\n"),
+        ("app/src/convert.ts", convert),
+    ];
+    let t = tree(&files);
+    let o = run_in(
+        t.path(),
+        &["check", "--format", "json", "--select", "PHI501", "."],
+    );
+    assert_eq!(
+        rules_of(&o),
+        vec![("PHI501".into(), "app/src/convert.ts".into(), 2)],
+        "provider code is skipped: {}",
+        stderr(&o)
+    );
+    std::fs::write(
+        t.path().join("phi-lint.toml"),
+        "check-provider-code = [\"image-input-to-llm\"]\n",
+    )
+    .unwrap();
+    let o = run_in(
+        t.path(),
+        &["check", "--format", "json", "--select", "PHI501", "."],
+    );
+    assert_eq!(rules_of(&o).len(), 2, "{}", stderr(&o));
+    std::fs::write(
+        t.path().join("phi-lint.toml"),
+        "check-provider-code = [\"PHI5O1\"]\n",
+    )
+    .unwrap();
+    let o = run_in(t.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
