@@ -288,6 +288,9 @@ pub struct Knowledge {
     pub generic_functions: Vec<String>,
     pub content_free_suffixes: Vec<String>,
     pub mutators: Vec<String>,
+    pub transforms: Glob,
+    /// The `opt-in-guards` joined into one pattern.
+    pub opt_in_guard: Option<LazyRegex>,
     /// The `llm-calls` patterns as written (for the project pre-pass' trigger words).
     pub llm_call_patterns: Vec<String>,
     pub markers: BTreeMap<String, Glob>,
@@ -389,6 +392,19 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         generic_functions: spec.flow.generic_functions.clone(),
         content_free_suffixes: spec.flow.content_free_suffixes.clone(),
         mutators: spec.flow.mutators.clone(),
+        transforms: glob(path, text, &spec.flow.transforms)?,
+        opt_in_guard: if spec.flow.opt_in_guards.is_empty() {
+            None
+        } else {
+            let joined = spec
+                .flow
+                .opt_in_guards
+                .iter()
+                .map(|g| format!("(?:{g})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(regex(path, text, &joined)?)
+        },
         llm_call_patterns: spec.flow.llm_calls.clone(),
         markers,
     })

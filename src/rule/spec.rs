@@ -277,4 +277,13 @@ pub struct FlowSpec {
     /// object holds content when an argument does.
     #[serde(default)]
     pub mutators: Vec<String>,
+    /// Calls whose result is made only of their arguments and receiver (`sorted`, `str`,
+    /// `", ".join`): built from literals and content-free names, the result carries no content.
+    #[serde(default)]
+    pub transforms: Vec<String>,
+    /// Conditions (regexes) that hold only when the application turned on sensitive telemetry
+    /// itself (`are_sensitive_events_enabled()`, `ModelDiagnostics.IsSensitiveEventsEnabled()`):
+    /// sinks that run only under one are that explicit choice, not a leak of their own.
+    #[serde(default)]
+    pub opt_in_guards: Vec<String>,
 }
