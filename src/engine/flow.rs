@@ -43,6 +43,13 @@ impl<'a> Taint<'a> {
                         && k.content_free_suffixes
                             .iter()
                             .any(|x| seg.ends_with(x.as_str())))
+                    || k.content_free_prefixes.iter().any(|p| {
+                        seg.strip_prefix(p.as_str()).is_some_and(|rest| {
+                            !rest.is_empty()
+                                && (p.ends_with('_')
+                                    || rest.starts_with(|c: char| c.is_ascii_uppercase()))
+                        })
+                    })
             })
     }
 
@@ -149,7 +156,7 @@ impl<'a> Taint<'a> {
     /// library calls and never match by name.
     fn returns_content(&self, call: &crate::facts::Call) -> bool {
         let name = call.callee.rsplit('.').next().unwrap_or(&call.callee);
-        if !self.returning.contains(name) {
+        if !self.returning.contains(name) || self.content_free(name) {
             return false;
         }
         let root = root_of(&call.callee);
@@ -468,6 +475,52 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
     for (s, n) in &prompt_names {
         t.taint(*s, n);
     }
+    // Callbacks an LLM call hands its completion to (`onFinish: ({ text }) => ...`): the
+    // parameters of the function passed are content.
+    for (i, c) in facts.calls.iter().enumerate() {
+        if !llm[i] {
+            continue;
+        }
+        let mut callbacks = Vec::new();
+        for a in &c.args {
+            match &a.value {
+                Value::Object(entries) if a.name.is_none() => {
+                    callbacks.extend(entries.iter().filter(|e| {
+                        e.name
+                            .as_ref()
+                            .is_some_and(|n| k.completion_callbacks.contains(n))
+                    }))
+                }
+                _ if a
+                    .name
+                    .as_ref()
+                    .is_some_and(|n| k.completion_callbacks.contains(n)) =>
+                {
+                    callbacks.push(a)
+                }
+                _ => {}
+            }
+        }
+        for cb in callbacks {
+            let Some((si, sc)) = facts
+                .scopes
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find(|(_, sc)| sc.span.start >= cb.span.start && sc.span.end <= cb.span.end)
+            else {
+                continue;
+            };
+            for p in sc.params.clone() {
+                // A destructured parameter (`({ text, usage })`) binds each of its names.
+                for n in pattern_names(&p) {
+                    if !t.content_free(n) {
+                        t.taint(si, n);
+                    }
+                }
+            }
+        }
+    }
 
     // Forwards: results of LLM calls and everything derived from content.
     for _ in 0..6 {
@@ -659,9 +712,25 @@ fn narrowed_to_exception(ctx: &FileCtx, scope: usize, pos: usize, name: &str) ->
     let Ok(re) = regex::Regex::new(&pattern) else {
         return false;
     };
-    conds.iter().any(|c| {
+    if conds.iter().any(|c| {
         let c = c.trim();
         !c.starts_with('!') && !c.starts_with("not ") && re.is_match(c)
+    }) {
+        return true;
+    }
+    // `match name:` ... `case SomeErrorEvent():` (Python structural pattern matching).
+    let error_case = conds.iter().position(|c| {
+        c.strip_prefix("case ").is_some_and(|p| {
+            p.split(['(', ' ', '|']).next().is_some_and(|cls| {
+                cls.ends_with("Error") || cls.ends_with("ErrorEvent") || cls.ends_with("Exception")
+            })
+        })
+    });
+    error_case.is_some_and(|i| {
+        conds[i + 1..]
+            .iter()
+            .find_map(|c| c.strip_prefix("match "))
+            .is_some_and(|subject| subject.trim() == root)
     })
 }
 
@@ -721,6 +790,9 @@ fn python_enclosing(text: &str, start: usize, pos: usize) -> (Vec<&str>, &str) {
             .or_else(|| body.strip_prefix("elif "))
         {
             conds.push(c.trim_end().trim_end_matches(':'));
+        } else if body.starts_with("case ") || body.starts_with("match ") {
+            // `match event:` / `case ErrorEvent():` headers, kept whole for the narrowing check.
+            conds.push(body.trim_end().trim_end_matches(':'));
         }
         if i == 0 {
             break;
@@ -758,6 +830,25 @@ fn braces_enclosing(text: &str, start: usize, pos: usize) -> (Vec<&str>, &str) {
         }
     }
     (conds, &text[start..here])
+}
+
+/// The names a parameter binds: itself, or each name of a destructuring pattern
+/// (`{ text, usage: u, ...rest }` → `text`, `u`, `rest`).
+fn pattern_names(p: &str) -> Vec<&str> {
+    if !p.starts_with(['{', '[']) {
+        return vec![p];
+    }
+    p.split([',', '{', '}', '[', ']'])
+        .filter_map(|part| {
+            let part = part.split('=').next().unwrap_or("");
+            let bound = part.rsplit(':').next().unwrap_or("");
+            let n = bound.trim().trim_start_matches("...");
+            (!n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$'))
+            .then_some(n)
+        })
+        .collect()
 }
 
 /// The message of a flow hit: `{value}` the content name, `{sink}` the sink's label (or the

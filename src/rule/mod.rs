@@ -287,8 +287,10 @@ pub struct Knowledge {
     pub accessors: Vec<String>,
     pub generic_functions: Vec<String>,
     pub content_free_suffixes: Vec<String>,
+    pub content_free_prefixes: Vec<String>,
     pub mutators: Vec<String>,
     pub transforms: Glob,
+    pub completion_callbacks: Vec<String>,
     /// The `opt-in-guards` joined into one pattern.
     pub opt_in_guard: Option<LazyRegex>,
     /// The `llm-calls` patterns as written (for the project pre-pass' trigger words).
@@ -391,8 +393,10 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         accessors: spec.flow.accessors.clone(),
         generic_functions: spec.flow.generic_functions.clone(),
         content_free_suffixes: spec.flow.content_free_suffixes.clone(),
+        content_free_prefixes: spec.flow.content_free_prefixes.clone(),
         mutators: spec.flow.mutators.clone(),
         transforms: glob(path, text, &spec.flow.transforms)?,
+        completion_callbacks: spec.flow.completion_callbacks.clone(),
         opt_in_guard: if spec.flow.opt_in_guards.is_empty() {
             None
         } else {

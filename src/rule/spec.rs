@@ -273,6 +273,10 @@ pub struct FlowSpec {
     /// Member-name suffixes that carry no content (`word_count`, `latency_ms`, `patientId`).
     #[serde(default)]
     pub content_free_suffixes: Vec<String>,
+    /// Name prefixes of predicates (`is_`, `should_`, camel-case `is`/`has` before a capital):
+    /// a yes/no answer carries no content.
+    #[serde(default)]
+    pub content_free_prefixes: Vec<String>,
     /// Methods that put their arguments into their object (`append`, `push`, `update`): the
     /// object holds content when an argument does.
     #[serde(default)]
@@ -286,4 +290,8 @@ pub struct FlowSpec {
     /// sinks that run only under one are that explicit choice, not a leak of their own.
     #[serde(default)]
     pub opt_in_guards: Vec<String>,
+    /// Options of an LLM call that take a function called with the completion
+    /// (`streamText({ onFinish: ({ text }) => ... })`): its parameters are content.
+    #[serde(default)]
+    pub completion_callbacks: Vec<String>,
 }
