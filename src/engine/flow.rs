@@ -10,7 +10,8 @@
 //! parameters. A sink call with a content argument is a hit. The vocabulary (LLM calls,
 //! prompt argument names, content-free members, sanitizers) is in `rules/knowledge.toml`.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::Hit;
 use crate::engine::{receiver_built_by, FileCtx};
@@ -25,6 +26,8 @@ struct Taint<'a> {
     /// Functions (by name) that return content: defined in this file, or elsewhere in the
     /// project ([`crate::engine::Project::content_functions`]).
     returning: HashSet<String>,
+    /// Memo of [`Taint::is_inert`].
+    inert: RefCell<HashMap<(usize, String), bool>>,
 }
 
 impl<'a> Taint<'a> {
@@ -40,6 +43,13 @@ impl<'a> Taint<'a> {
                         && k.content_free_suffixes
                             .iter()
                             .any(|x| seg.ends_with(x.as_str())))
+                    || k.content_free_prefixes.iter().any(|p| {
+                        seg.strip_prefix(p.as_str()).is_some_and(|rest| {
+                            !rest.is_empty()
+                                && (p.ends_with('_')
+                                    || rest.starts_with(|c: char| c.is_ascii_uppercase()))
+                        })
+                    })
             })
     }
 
@@ -146,7 +156,7 @@ impl<'a> Taint<'a> {
     /// library calls and never match by name.
     fn returns_content(&self, call: &crate::facts::Call) -> bool {
         let name = call.callee.rsplit('.').next().unwrap_or(&call.callee);
-        if !self.returning.contains(name) {
+        if !self.returning.contains(name) || self.content_free(name) {
             return false;
         }
         let root = root_of(&call.callee);
@@ -170,19 +180,123 @@ impl<'a> Taint<'a> {
         span.clone()
     }
 
-    fn is_constant(&self, name: &str) -> bool {
+    /// A name bound only to values made of literals, content-free names and pure transforms
+    /// of those (`msg = f"{len(args)} arguments: {sorted(param_names)}"`) carries no content,
+    /// even when it is put into a prompt. Parameters and names with no binding in the file are
+    /// unknown, not inert. Bindings are those of the scope that binds the name (the innermost
+    /// enclosing function with an assignment to it); `self.x` / `this.x` are bound anywhere.
+    fn is_inert(&self, scope: usize, name: &str, depth: usize) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        let key = (scope, name.to_string());
+        if let Some(&known) = self.inert.borrow().get(&key) {
+            return known;
+        }
+        // Cycles (`x = x + 1`) end here as "not inert".
+        self.inert.borrow_mut().insert(key.clone(), false);
+        let verdict = self.is_inert_uncached(scope, name, depth);
+        self.inert.borrow_mut().insert(key, verdict);
+        verdict
+    }
+
+    fn is_inert_uncached(&self, scope: usize, name: &str, depth: usize) -> bool {
+        let root = root_of(name);
+        let member = matches!(root, "self" | "this");
+        let facts = self.facts;
+        let mut s = scope;
+        let binding = loop {
+            if member
+                || facts
+                    .assigns
+                    .iter()
+                    .any(|a| a.target == name && a.scope == s)
+            {
+                break s;
+            }
+            let is_param = facts
+                .scopes
+                .get(s)
+                .is_some_and(|sc| sc.params.iter().any(|p| p == root));
+            if is_param || s == 0 {
+                return false;
+            }
+            s = facts.scopes.get(s).map(|sc| sc.parent).unwrap_or(0);
+        };
         let mut any = false;
-        for a in self.facts.assigns.iter().filter(|a| a.target == name) {
+        for a in facts
+            .assigns
+            .iter()
+            .filter(|a| a.target == name && (member || a.scope == binding))
+        {
             any = true;
-            if !matches!(a.value, Value::Str(_)) {
+            if !self.inert_value(&a.value, a.scope, depth) {
                 return false;
             }
         }
-        any
+        // `parts.append(x)`, `history.AddUserMessage(x)`: what a method call may put into the
+        // object counts as one of its bindings.
+        any && !facts.calls.iter().any(|c| {
+            c.callee.rsplit_once('.').is_some_and(|(o, _)| o == name)
+                && !c
+                    .args
+                    .iter()
+                    .all(|a| self.inert_value(&a.value, c.scope, depth))
+        })
+    }
+
+    fn inert_name(&self, n: &str, scope: usize, depth: usize) -> bool {
+        self.content_free(n) || (!n.contains(['.', '[', '(']) && self.is_inert(scope, n, depth + 1))
+    }
+
+    /// `depth` counts the names followed, not the nesting of the value.
+    fn inert_value(&self, v: &Value, scope: usize, depth: usize) -> bool {
+        match v {
+            Value::Str(_) | Value::Bool(_) | Value::Number(_) | Value::Null | Value::Env { .. } => {
+                true
+            }
+            Value::Ident(n) => self.inert_name(n, scope, depth),
+            Value::Template(parts) => parts.iter().all(|p| match p {
+                Part::Hole(h) => self.inert_value(h, scope, depth),
+                Part::Lit(_) => true,
+            }),
+            Value::Object(args) => args
+                .iter()
+                .all(|a| self.inert_value(&a.value, scope, depth)),
+            Value::Array(items) => items.iter().all(|i| self.inert_value(i, scope, depth)),
+            Value::Other(names) => names.iter().all(|n| self.inert_name(n, scope, depth)),
+            Value::Call(j) => {
+                let k = self.ctx.knowledge;
+                let call = &self.facts.calls[*j];
+                if self.llm[*j] || self.returns_content(call) {
+                    return false;
+                }
+                if k.sanitizers.matches(&call.qualified) || k.sanitizers.matches(&call.callee) {
+                    return true;
+                }
+                if !(k.transforms.matches(&call.qualified) || k.transforms.matches(&call.callee)) {
+                    return false;
+                }
+                // The receiver of a method transform (`sep.join(parts)`) is read too; a literal
+                // receiver (`", ".join`) leaves a placeholder or no name.
+                let receiver_inert = match call.callee.rsplit_once('.') {
+                    Some((o, _)) => {
+                        matches!(root_of(o), "_" | "str" | "String")
+                            || self.inert_name(o, scope, depth)
+                    }
+                    None => true,
+                };
+                receiver_inert
+                    && call
+                        .args
+                        .iter()
+                        .all(|a| self.inert_value(&a.value, scope, depth))
+            }
+        }
     }
 
     fn taint(&mut self, scope: usize, name: &str) -> bool {
-        if self.is_constant(name) {
+        if self.names.contains(&(scope, name.to_string())) || self.is_inert(scope, name, 0) {
             return false;
         }
         self.names.insert((scope, name.to_string()))
@@ -272,6 +386,7 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
         names: HashSet::new(),
         llm: llm.clone(),
         returning: ctx.project.content_functions.clone(),
+        inert: RefCell::new(HashMap::new()),
     };
 
     // Seeds: prompt arguments of LLM calls, and everything put into a chat history.
@@ -305,7 +420,22 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
             };
             if carries {
                 let mut out = Vec::new();
-                refs_deep(facts, k, &a.value, &mut out, 0);
+                match &a.value {
+                    // An options object passed by position (`streamText({ model, tools,
+                    // messages })`): only its prompt entries carry the prompt.
+                    Value::Object(entries)
+                        if a.name.is_none() && entries.iter().any(|e| e.name.is_some()) =>
+                    {
+                        for e in entries.iter().filter(|e| {
+                            e.name
+                                .as_ref()
+                                .is_none_or(|n| k.prompt_args.iter().any(|p| p == n))
+                        }) {
+                            refs_deep(facts, k, &e.value, &mut out, 0);
+                        }
+                    }
+                    v => refs_deep(facts, k, v, &mut out, 0),
+                }
                 for r in out {
                     if !t.content_free(&r) {
                         prompt_names.push((c.scope, root_name(&r)));
@@ -344,6 +474,52 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
     }
     for (s, n) in &prompt_names {
         t.taint(*s, n);
+    }
+    // Callbacks an LLM call hands its completion to (`onFinish: ({ text }) => ...`): the
+    // parameters of the function passed are content.
+    for (i, c) in facts.calls.iter().enumerate() {
+        if !llm[i] {
+            continue;
+        }
+        let mut callbacks = Vec::new();
+        for a in &c.args {
+            match &a.value {
+                Value::Object(entries) if a.name.is_none() => {
+                    callbacks.extend(entries.iter().filter(|e| {
+                        e.name
+                            .as_ref()
+                            .is_some_and(|n| k.completion_callbacks.contains(n))
+                    }))
+                }
+                _ if a
+                    .name
+                    .as_ref()
+                    .is_some_and(|n| k.completion_callbacks.contains(n)) =>
+                {
+                    callbacks.push(a)
+                }
+                _ => {}
+            }
+        }
+        for cb in callbacks {
+            let Some((si, sc)) = facts
+                .scopes
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find(|(_, sc)| sc.span.start >= cb.span.start && sc.span.end <= cb.span.end)
+            else {
+                continue;
+            };
+            for p in sc.params.clone() {
+                // A destructured parameter (`({ text, usage })`) binds each of its names.
+                for n in pattern_names(&p) {
+                    if !t.content_free(n) {
+                        t.taint(si, n);
+                    }
+                }
+            }
+        }
     }
 
     // Forwards: results of LLM calls and everything derived from content.
@@ -441,6 +617,9 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             continue;
         }
         if let Some(name) = t.carrier(&a.value, a.scope, 0) {
+            if opt_in_guarded(ctx, a.scope, a.span.start) {
+                continue;
+            }
             let msg = sink_message(rule, m, sink, &name, &a.target);
             let span = t.locate(&a.value, &a.span, a.scope);
             hits.push(Hit {
@@ -478,6 +657,11 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
                 continue;
             }
             if let Some(name) = t.carrier(&a.value, c.scope, 0) {
+                if opt_in_guarded(ctx, c.scope, c.span.start)
+                    || narrowed_to_exception(ctx, c.scope, c.span.start, &name)
+                {
+                    break;
+                }
                 let msg = sink_message(rule, m, sink, &name, &c.callee);
                 hits.push(Hit {
                     rule: ri,
@@ -489,6 +673,182 @@ pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hit
             }
         }
     }
+}
+
+/// Whether the code at `pos` runs only after the application turned on sensitive telemetry
+/// itself (`[flow] opt-in-guards`): inside `if are_sensitive_events_enabled():` /
+/// `if (ModelDiagnostics.IsSensitiveEventsEnabled()) { ... }`, or after an early
+/// `if not <guard>: return` in the same function.
+fn opt_in_guarded(ctx: &FileCtx, scope: usize, pos: usize) -> bool {
+    let Some(guard) = ctx.knowledge.opt_in_guard.as_ref() else {
+        return false;
+    };
+    let positive = |cond: &str| {
+        let c = cond.trim().trim_start_matches('(').trim_start();
+        guard.is_match(c) && !c.starts_with('!') && !c.starts_with("not ")
+    };
+    let Some((conds, before)) = enclosing(ctx, scope, pos) else {
+        return false;
+    };
+    conds.iter().any(|c| positive(c)) || negated_guard_exits(before, guard)
+}
+
+/// Whether the value `name` at `pos` is known to be an exception there: inside
+/// `if isinstance(name, SomeError):` / `if (name is SomeException)` / `instanceof`. Results of
+/// `asyncio.gather(..., return_exceptions=True)` and similar mix completions and errors; the
+/// branch that handles the errors logs an error, not content.
+fn narrowed_to_exception(ctx: &FileCtx, scope: usize, pos: usize, name: &str) -> bool {
+    let root = root_of(name);
+    if root.is_empty() {
+        return false;
+    }
+    let Some((conds, _)) = enclosing(ctx, scope, pos) else {
+        return false;
+    };
+    let pattern = format!(
+        r"(?:isinstance\(\s*{r}\s*,\s*\(?\s*[\w.]*(?:Exception|Error)\b|\b{r}\s+(?:is|instanceof)\s+[\w.]*(?:Exception|Error)\b)",
+        r = regex::escape(root)
+    );
+    let Ok(re) = regex::Regex::new(&pattern) else {
+        return false;
+    };
+    if conds.iter().any(|c| {
+        let c = c.trim();
+        !c.starts_with('!') && !c.starts_with("not ") && re.is_match(c)
+    }) {
+        return true;
+    }
+    // `match name:` ... `case SomeErrorEvent():` (Python structural pattern matching).
+    let error_case = conds.iter().position(|c| {
+        c.strip_prefix("case ").is_some_and(|p| {
+            p.split(['(', ' ', '|']).next().is_some_and(|cls| {
+                cls.ends_with("Error") || cls.ends_with("ErrorEvent") || cls.ends_with("Exception")
+            })
+        })
+    });
+    error_case.is_some_and(|i| {
+        conds[i + 1..]
+            .iter()
+            .find_map(|c| c.strip_prefix("match "))
+            .is_some_and(|subject| subject.trim() == root)
+    })
+}
+
+/// The conditions of the `if` headers that enclose `pos` within its function (innermost
+/// first), and the function's text before the statement at `pos`. Read from the text:
+/// indentation for Python, braces for the C-like languages; `None` for notebooks, whose spans
+/// do not index the file's text.
+fn enclosing<'t>(ctx: &FileCtx<'t>, scope: usize, pos: usize) -> Option<(Vec<&'t str>, &'t str)> {
+    let text = ctx.text;
+    if pos > text.len() || !text.is_char_boundary(pos) {
+        return None;
+    }
+    let start = ctx
+        .facts
+        .scopes
+        .get(scope)
+        .map(|s| s.span.start)
+        .filter(|&s| s <= pos && text.is_char_boundary(s))
+        .unwrap_or(0);
+    match ctx.lang {
+        crate::facts::Lang::Python => Some(python_enclosing(text, start, pos)),
+        crate::facts::Lang::Notebook => None,
+        _ => Some(braces_enclosing(text, start, pos)),
+    }
+}
+
+/// An early exit when the guard is off: `if not guard: return` / `if (!guard) return;`.
+fn negated_guard_exits(region: &str, guard: &regex::Regex) -> bool {
+    static EXIT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let exit = EXIT.get_or_init(|| {
+        regex::Regex::new(
+            r"(?m)\bif\s*\(?\s*(?:!|not\s)([^\n{};:]*?)\)?\s*(?::|\{)?\s*\n?\s*return\b",
+        )
+        .expect("valid regex")
+    });
+    exit.captures_iter(region)
+        .any(|c| c.get(1).is_some_and(|m| guard.is_match(m.as_str())))
+}
+
+fn python_enclosing(text: &str, start: usize, pos: usize) -> (Vec<&str>, &str) {
+    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1).max(start);
+    let mut cur = indent(&text[line_start..]);
+    let mut conds = Vec::new();
+    for line in text[start..line_start].lines().rev() {
+        let body = line.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let i = indent(line);
+        if i >= cur {
+            continue;
+        }
+        cur = i;
+        if let Some(c) = body
+            .strip_prefix("if ")
+            .or_else(|| body.strip_prefix("elif "))
+        {
+            conds.push(c.trim_end().trim_end_matches(':'));
+        } else if body.starts_with("case ") || body.starts_with("match ") {
+            // `match event:` / `case ErrorEvent():` headers, kept whole for the narrowing check.
+            conds.push(body.trim_end().trim_end_matches(':'));
+        }
+        if i == 0 {
+            break;
+        }
+    }
+    (conds, &text[start..line_start])
+}
+
+fn braces_enclosing(text: &str, start: usize, pos: usize) -> (Vec<&str>, &str) {
+    let bytes = text.as_bytes();
+    let stmt_start = |to: usize| {
+        text[start..to]
+            .rfind([';', '{', '}'])
+            .map_or(start, |i| start + i + 1)
+    };
+    let condition = |from: usize, to: usize| -> Option<&str> {
+        let h = text[from..to].trim();
+        h.strip_prefix("else if")
+            .or_else(|| h.strip_prefix("if"))
+            .filter(|c| c.starts_with([' ', '(', '\t', '\n']))
+    };
+    let mut conds = Vec::new();
+    // The statement holding `pos` (a brace-less `if (guard) sink(...)`).
+    let here = stmt_start(pos);
+    conds.extend(condition(here, pos));
+    let mut depth = 0usize;
+    let mut i = pos;
+    while i > start {
+        i -= 1;
+        match bytes[i] {
+            b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'{' => conds.extend(condition(stmt_start(i), i)),
+            _ => {}
+        }
+    }
+    (conds, &text[start..here])
+}
+
+/// The names a parameter binds: itself, or each name of a destructuring pattern
+/// (`{ text, usage: u, ...rest }` → `text`, `u`, `rest`).
+fn pattern_names(p: &str) -> Vec<&str> {
+    if !p.starts_with(['{', '[']) {
+        return vec![p];
+    }
+    p.split([',', '{', '}', '[', ']'])
+        .filter_map(|part| {
+            let part = part.split('=').next().unwrap_or("");
+            let bound = part.rsplit(':').next().unwrap_or("");
+            let n = bound.trim().trim_start_matches("...");
+            (!n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$'))
+            .then_some(n)
+        })
+        .collect()
 }
 
 /// The message of a flow hit: `{value}` the content name, `{sink}` the sink's label (or the

@@ -450,7 +450,19 @@ impl<'t> Js<'t> {
                         self.bind_rest(e, v, span.clone());
                         continue;
                     }
-                    let v = match &value {
+                    // `const [a, b] = await Promise.all([x, y])` binds `a` to `x`, `b` to `y`.
+                    let awaited = match &value {
+                        Value::Call(j) => self.w.facts.calls.get(*j).and_then(|c| {
+                            match (c.callee.as_str(), c.args.first()) {
+                                ("Promise.all" | "Promise.allSettled", Some(a)) => {
+                                    matches!(a.value, Value::Array(_)).then(|| a.value.clone())
+                                }
+                                _ => None,
+                            }
+                        }),
+                        _ => None,
+                    };
+                    let v = match awaited.as_ref().unwrap_or(&value) {
                         Value::Array(items) => items.get(index).cloned().unwrap_or(Value::Null),
                         Value::Ident(base) => Value::Ident(format!("{base}[{index}]")),
                         other => self.spread(other.clone()),

@@ -326,31 +326,10 @@ impl<'t> Py<'t> {
             .collect();
         self.w.put(kids);
         if let Some(r) = right {
-            let items_call = r.kind() == "call"
-                && self
-                    .w
-                    .text(r)
-                    .trim_end()
-                    .trim_end_matches(')')
-                    .trim_end()
-                    .ends_with(".items(");
             let v = self.value(r);
             let refs = self.w.iter_refs(v);
             if let Some(l) = left {
-                // `for key, value in d.items()`: the keys are the dict's keys, not its values.
-                let pair = matches!(l.kind(), "pattern_list" | "tuple_pattern")
-                    && l.named_child_count() == 2;
-                if items_call && pair {
-                    let (k, v) = (l.named_child(0), l.named_child(1));
-                    if let Some(k) = k {
-                        self.bind(k, Value::Other(Vec::new()), r.byte_range());
-                    }
-                    if let Some(v) = v {
-                        self.bind(v, Value::Other(refs), r.byte_range());
-                    }
-                } else {
-                    self.bind(l, Value::Other(refs), r.byte_range());
-                }
+                self.bind_loop(l, r, refs);
             }
         }
         for k in rest {
@@ -370,9 +349,80 @@ impl<'t> Py<'t> {
         let v = self.value(r);
         let refs = self.w.iter_refs(v);
         if let Some(l) = left {
-            self.bind(l, Value::Other(refs.clone()), r.byte_range());
+            self.bind_loop(l, r, refs.clone());
         }
         refs
+    }
+
+    /// Binds a loop's (or a comprehension's) targets to what the iterable reads. The keys of
+    /// `for key, value in d.items()` are the dict's keys and the counter of
+    /// `for i, item in enumerate(xs)` is a position: neither reads the iterable's content.
+    fn bind_loop(&mut self, l: Node<'t>, r: Node<'t>, refs: Vec<String>) {
+        let pair =
+            matches!(l.kind(), "pattern_list" | "tuple_pattern") && l.named_child_count() == 2;
+        let text = self.w.text(r).trim_end();
+        let items_call =
+            r.kind() == "call" && text.trim_end_matches(')').trim_end().ends_with(".items(");
+        let enumerate_call = r.kind() == "call" && text.starts_with("enumerate(");
+        if pair && (items_call || enumerate_call) {
+            let (k, v) = (l.named_child(0), l.named_child(1));
+            if let Some(k) = k {
+                self.bind(k, Value::Other(Vec::new()), r.byte_range());
+            }
+            if let Some(v) = v {
+                self.bind(v, Value::Other(refs), r.byte_range());
+            }
+        } else {
+            self.bind(l, Value::Other(refs), r.byte_range());
+        }
+    }
+
+    /// A comprehension's value is what its element reads (`[p.name for p in params]` reads
+    /// `p.name`); the loop variables are bound to the iterables, so content still flows
+    /// through `[m.text for m in messages]`, while filters and iterables add nothing of their own.
+    fn comprehension(&mut self, n: Node<'t>) -> Value {
+        let kids = self.w.kids(n);
+        let body = ts::field(&kids, "body");
+        let rest: Vec<Node<'t>> = kids
+            .iter()
+            .filter(|k| k.1.is_named() && k.0 != Some("body"))
+            .map(|k| k.1)
+            .collect();
+        self.w.put(kids);
+        let Some(body) = body else {
+            return self.other(n);
+        };
+        for k in rest {
+            if k.kind() == "for_in_clause" {
+                self.for_in_clause(k);
+            } else {
+                self.value(k);
+            }
+        }
+        let v = if body.kind() == "pair" {
+            self.other(body)
+        } else {
+            self.value(body)
+        };
+        Value::Array(vec![v])
+    }
+
+    /// `a if cond else b` is `a` or `b`; the condition is read but not passed on.
+    fn conditional(&mut self, n: Node<'t>) -> Value {
+        let kids = self.w.kids(n);
+        let parts: Vec<Node<'t>> = kids
+            .iter()
+            .filter(|k| k.1.is_named() && k.1.kind() != "comment")
+            .map(|k| k.1)
+            .collect();
+        self.w.put(kids);
+        if parts.len() != 3 {
+            return self.other(n);
+        }
+        let a = self.value(parts[0]);
+        self.value(parts[1]);
+        let b = self.value(parts[2]);
+        Value::Array(vec![a, b])
     }
 
     fn with_item(&mut self, n: Node<'t>) {
@@ -643,6 +693,11 @@ impl<'t> Py<'t> {
             "unary_operator" => self.unary(n),
             "lambda" => self.lambda(n),
             "named_expression" => self.walrus(n),
+            "list_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
+            | "dictionary_comprehension" => self.comprehension(n),
+            "conditional_expression" => self.conditional(n),
             _ => self.other(n),
         };
         self.w.leave();
@@ -1397,14 +1452,13 @@ mod tests {
             assign(&f, "k").value,
             Value::Array(vec![Value::Number("1".into()), Value::Number("2".into())])
         );
+        // `x if y else z` is one of its branches; the condition is not passed on.
         assert_eq!(
             assign(&f, "l").value,
-            Value::Other(vec!["x".into(), "y".into(), "z".into()])
+            Value::Array(vec![ident("x"), ident("z")])
         );
-        assert_eq!(
-            assign(&f, "m").value,
-            Value::Other(vec!["p.name".into(), "patients".into()])
-        );
+        // A comprehension is what its element reads; `p` itself is bound to `patients`.
+        assert_eq!(assign(&f, "m").value, Value::Array(vec![ident("p.name")]));
         assert_eq!(assign(&f, "n").value, Value::Other(vec!["q.text".into()]));
         assert_eq!(
             assign(&f, "o").value,
@@ -1605,7 +1659,8 @@ mod tests {
         assert_eq!(assign(&f, "h").value, s("annotated"));
         assert_eq!(assign(&f, "m").value, Value::Other(vec!["msgs".into()]));
         assert_eq!(assign(&f, "n").value, Value::Other(vec!["notes".into()]));
-        assert_eq!(assign(&f, "i").value, Value::Other(vec!["notes".into()]));
+        // The counter of `enumerate` is a position, not an item.
+        assert_eq!(assign(&f, "i").value, Value::Other(Vec::new()));
         let open = f.calls.iter().position(|c| c.callee == "open").unwrap();
         assert_eq!(assign(&f, "fh").value, Value::Call(open));
         let compute = f.calls.iter().position(|c| c.callee == "compute").unwrap();

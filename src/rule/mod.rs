@@ -301,7 +301,12 @@ pub struct Knowledge {
     pub accessors: Vec<String>,
     pub generic_functions: Vec<String>,
     pub content_free_suffixes: Vec<String>,
+    pub content_free_prefixes: Vec<String>,
     pub mutators: Vec<String>,
+    pub transforms: Glob,
+    pub completion_callbacks: Vec<String>,
+    /// The `opt-in-guards` joined into one pattern.
+    pub opt_in_guard: Option<LazyRegex>,
     /// The `llm-calls` patterns as written (for the project pre-pass' trigger words).
     pub llm_call_patterns: Vec<String>,
     /// The `message-builders` patterns as written (likewise).
@@ -404,7 +409,22 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         accessors: spec.flow.accessors.clone(),
         generic_functions: spec.flow.generic_functions.clone(),
         content_free_suffixes: spec.flow.content_free_suffixes.clone(),
+        content_free_prefixes: spec.flow.content_free_prefixes.clone(),
         mutators: spec.flow.mutators.clone(),
+        transforms: glob(path, text, &spec.flow.transforms)?,
+        completion_callbacks: spec.flow.completion_callbacks.clone(),
+        opt_in_guard: if spec.flow.opt_in_guards.is_empty() {
+            None
+        } else {
+            let joined = spec
+                .flow
+                .opt_in_guards
+                .iter()
+                .map(|g| format!("(?:{g})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(regex(path, text, &joined)?)
+        },
         llm_call_patterns: spec.flow.llm_calls.clone(),
         message_builder_patterns: spec.flow.message_builders.clone(),
         markers,

@@ -286,8 +286,25 @@ pub struct FlowSpec {
     /// Member-name suffixes that carry no content (`word_count`, `latency_ms`, `patientId`).
     #[serde(default)]
     pub content_free_suffixes: Vec<String>,
+    /// Name prefixes of predicates (`is_`, `should_`, camel-case `is`/`has` before a capital):
+    /// a yes/no answer carries no content.
+    #[serde(default)]
+    pub content_free_prefixes: Vec<String>,
     /// Methods that put their arguments into their object (`append`, `push`, `update`): the
     /// object holds content when an argument does.
     #[serde(default)]
     pub mutators: Vec<String>,
+    /// Calls whose result is made only of their arguments and receiver (`sorted`, `str`,
+    /// `", ".join`): built from literals and content-free names, the result carries no content.
+    #[serde(default)]
+    pub transforms: Vec<String>,
+    /// Conditions (regexes) that hold only when the application turned on sensitive telemetry
+    /// itself (`are_sensitive_events_enabled()`, `ModelDiagnostics.IsSensitiveEventsEnabled()`):
+    /// sinks that run only under one are that explicit choice, not a leak of their own.
+    #[serde(default)]
+    pub opt_in_guards: Vec<String>,
+    /// Options of an LLM call that take a function called with the completion
+    /// (`streamText({ onFinish: ({ text }) => ... })`): its parameters are content.
+    #[serde(default)]
+    pub completion_callbacks: Vec<String>,
 }
