@@ -147,14 +147,16 @@ fn parse_in_worker(text: &str, scan: &Scan) -> Facts {
         return w.f;
     }
     let mut skipped = false;
-    let parsed = (|input: ParseStream| parse_items_recovering(input, &mut skipped)).parse2(tokens);
-    match parsed {
-        Ok(stmts) => {
-            for s in &stmts {
-                w.stmt(s);
-            }
-        }
-        Err(_) => w.f.parse_errors = true,
+    // Each item is walked as soon as it is parsed and dropped after: a generated file of
+    // megabytes never holds its whole syntax tree at once.
+    let parsed = (|input: ParseStream| {
+        parse_items_recovering(input, &mut skipped, &mut |s: Stmt| {
+            w.stmt(&s);
+        })
+    })
+    .parse2(tokens);
+    if parsed.is_err() {
+        w.f.parse_errors = true;
     }
     if skipped {
         w.f.parse_errors = true;
@@ -188,19 +190,22 @@ fn code_start(text: &str) -> usize {
 /// Items of a file; an item that fails to parse is skipped up to the next `;` or `{...}` so
 /// the rest of the file still yields facts. Top-level statements (evcxr notebooks, snippets)
 /// are accepted too.
-fn parse_items_recovering(input: ParseStream, skipped: &mut bool) -> syn::Result<Vec<Stmt>> {
+fn parse_items_recovering(
+    input: ParseStream,
+    skipped: &mut bool,
+    each: &mut dyn FnMut(Stmt),
+) -> syn::Result<()> {
     let _ = input.call(syn::Attribute::parse_inner);
-    let mut items = Vec::new();
     while !input.is_empty() {
         let fork = input.fork();
         match fork.parse::<Item>() {
             Ok(item) => {
                 input.advance_to(&fork);
-                items.push(Stmt::Item(item));
+                each(Stmt::Item(item));
             }
             Err(_) if statement_ahead(input) => {
                 let stmt = input.parse::<Stmt>()?;
-                items.push(stmt);
+                each(stmt);
             }
             Err(_) => {
                 *skipped = true;
@@ -219,7 +224,7 @@ fn parse_items_recovering(input: ParseStream, skipped: &mut bool) -> syn::Result
             }
         }
     }
-    Ok(items)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
