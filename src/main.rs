@@ -1,10 +1,5 @@
 //! The phi-lint binary: maps `phi_lint::run` to an exit code. Nothing else lives here.
 
-/// mimalloc: parsing and fact extraction allocate many small short-lived nodes from several
-/// worker threads; glibc malloc spent ~15% of a large run in malloc/free (bench/README.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let stdout = std::io::stdout();
