@@ -256,8 +256,8 @@ pub struct Match {
     pub unless_project_sets: Vec<(String, Option<LazyRegex>)>,
     pub if_calls: Glob,
     pub unless_text: Option<LazyRegex>,
-    pub paths: Option<globset::GlobSet>,
-    pub exclude_paths: Option<globset::GlobSet>,
+    pub paths: Option<std::sync::Arc<globset::GlobSet>>,
+    pub exclude_paths: Option<std::sync::Arc<globset::GlobSet>>,
     /// What a file must hold for this match to be possible (see [`Gate`]); `None` when
     /// nothing is known, and then the rule's keywords alone decide.
     pub gate: Option<Gate>,
@@ -350,9 +350,18 @@ fn path_globs(
     path: &str,
     text: &str,
     pats: &[String],
-) -> Result<Option<globset::GlobSet>, LoadError> {
+) -> Result<Option<std::sync::Arc<globset::GlobSet>>, LoadError> {
     if pats.is_empty() {
         return Ok(None);
+    }
+    // A rule's `exclude-paths` (30-odd test-code globs) is added to each of its matches:
+    // compiled once per list, not once per match (that was half of the start-up time).
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<Vec<String>, std::sync::Arc<globset::GlobSet>>> =
+            Default::default();
+    }
+    if let Some(set) = COMPILED.with(|c| c.borrow().get(pats).cloned()) {
+        return Ok(Some(set));
     }
     let mut b = globset::GlobSetBuilder::new();
     for p in pats {
@@ -360,9 +369,12 @@ fn path_globs(
             .map_err(|e| err(path, text, Some(p), format!("invalid glob: {e}")))?;
         b.add(g);
     }
-    b.build()
-        .map(Some)
-        .map_err(|e| err(path, text, None, e.to_string()))
+    let set = std::sync::Arc::new(
+        b.build()
+            .map_err(|e| err(path, text, None, e.to_string()))?,
+    );
+    COMPILED.with(|c| c.borrow_mut().insert(pats.to_vec(), set.clone()));
+    Ok(Some(set))
 }
 
 fn toml_error(path: &str, text: &str, e: toml::de::Error) -> LoadError {
