@@ -113,8 +113,14 @@ pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
         None => ctx,
     };
     let mut hits = Vec::new();
+    let mut api_description = None;
     for &ri in active {
         let rule = &catalog.rules[ri];
+        if rule.skip_api_descriptions
+            && *api_description.get_or_insert_with(|| is_api_description(ctx.lang, ctx.text))
+        {
+            continue;
+        }
         for m in &rule.matches {
             let applies = m.languages.contains(&ctx.lang)
                 || (ctx.lang == Lang::Notebook && m.languages.contains(&Lang::Python));
@@ -214,6 +220,28 @@ fn terraform_module_facts(catalog: &Catalog, active: &[usize], ctx: &FileCtx) ->
         );
     }
     Some(facts)
+}
+
+/// An OpenAPI or Swagger description: a YAML file with a top-level `openapi:` / `swagger:`
+/// version, or a JSON file whose top-level object sets `"openapi"` / `"swagger"` to one. Such a
+/// file documents an API's endpoints; it does not call them.
+fn is_api_description(lang: Lang, text: &str) -> bool {
+    static YAML: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    static JSON: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let re = match lang {
+        Lang::Yaml => YAML.get_or_init(|| {
+            Regex::new(r#"(?m)^["']?(?:openapi|swagger)["']?[ \t]*:[ \t]*["']?[0-9]"#).unwrap()
+        }),
+        // The key at the top level: first in the object, or indented one step.
+        Lang::Json => JSON.get_or_init(|| {
+            Regex::new(
+                r#"\A\s*\{\s*"(?:openapi|swagger)"\s*:\s*"[0-9]|(?m)^(?: {2}| {4}|\t)"(?:openapi|swagger)"\s*:\s*"[0-9]"#,
+            )
+            .unwrap()
+        }),
+        _ => return false,
+    };
+    re.is_match(text)
 }
 
 /// Drops the hits of rules that skip provider code (`skip-provider-code`) when the file is
@@ -320,6 +348,7 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
     match &m.matcher {
         Matcher::Call {
             callee,
+            not_callee,
             receiver,
             when,
             unless,
@@ -329,6 +358,9 @@ fn run_match(ri: usize, rule: &Rule, m: &Match, ctx: &FileCtx, hits: &mut Vec<Hi
         } => {
             for (ci, call) in ctx.facts.calls.iter().enumerate() {
                 if !callee.matches(&call.qualified) && !callee.matches(&call.callee) {
+                    continue;
+                }
+                if not_callee.matches(&call.qualified) || not_callee.matches(&call.callee) {
                     continue;
                 }
                 if new.is_some_and(|n| n != call.is_new)

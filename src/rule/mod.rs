@@ -198,6 +198,7 @@ pub struct Sink {
 pub enum Matcher {
     Call {
         callee: Glob,
+        not_callee: Glob,
         receiver: Glob,
         when: Vec<Cond>,
         unless: Vec<Cond>,
@@ -284,6 +285,8 @@ pub struct Rule {
     pub matches: Vec<Match>,
     /// Files implementing an LLM SDK or provider are not checked (`skip-provider-code`).
     pub skip_provider_code: bool,
+    /// OpenAPI / Swagger descriptions are not checked (`skip-api-descriptions`).
+    pub skip_api_descriptions: bool,
     /// The file the rule came from (for error messages and `phi-lint rule`).
     pub source: String,
 }
@@ -563,6 +566,7 @@ pub fn compile(
         message: spec.message.clone(),
         matches,
         skip_provider_code: spec.skip_provider_code,
+        skip_api_descriptions: spec.skip_api_descriptions,
         source: path.to_string(),
     })
 }
@@ -694,6 +698,7 @@ fn compile_match(
             };
             Matcher::Call {
                 callee: glob(path, text, &m.callee)?,
+                not_callee: glob(path, text, &m.not_callee)?,
                 receiver: glob(path, text, &m.receiver)?,
                 when: conds(&m.when)?,
                 unless: conds(&m.unless)?,

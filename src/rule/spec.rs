@@ -41,6 +41,10 @@ pub struct RuleSpec {
     /// manifest name) are not checked, unless the config's `check-provider-code` selects it.
     #[serde(default)]
     pub skip_provider_code: bool,
+    /// The rule is about code and config that call an API: API descriptions (a YAML or JSON
+    /// file whose top level sets `openapi` or `swagger`, whatever its name) are not checked.
+    #[serde(default)]
+    pub skip_api_descriptions: bool,
     #[serde(rename = "match")]
     pub matches: Vec<MatchSpec>,
 }
@@ -71,6 +75,10 @@ pub struct MatchSpec {
     /// Glob patterns (`*` = any text) over the import-resolved callee.
     #[serde(default)]
     pub callee: Vec<String>,
+    /// Callee globs not to report even when `callee` matches them (`anthropic.tools.*`: a
+    /// provider's tool factories build a tool definition and send nothing).
+    #[serde(default)]
+    pub not_callee: Vec<String>,
     /// The callee's root name must hold an object built by a call matching one of these.
     #[serde(default)]
     pub receiver: Vec<String>,
