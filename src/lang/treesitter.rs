@@ -23,8 +23,18 @@ pub fn parse(language: &Language, text: &str) -> Option<Tree> {
     let start = Instant::now();
     let mut progress = |_: &tree_sitter::ParseState| -> bool { start.elapsed() > PARSE_BUDGET };
     let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+    // The grammars' lexers read a NUL byte as the end of input: a stray NUL in a text file
+    // would hide everything after it (code, and the suppression comments below it). Parse a
+    // copy with NULs as spaces; byte offsets, and so every span, stay the same.
+    let cleaned;
+    let bytes = if text.as_bytes().contains(&0) {
+        cleaned = text.replace('\0', " ");
+        cleaned.as_bytes()
+    } else {
+        text.as_bytes()
+    };
     parser.parse_with_options(
-        &mut |i, _| text.as_bytes().get(i..).unwrap_or(&[]),
+        &mut |i, _| bytes.get(i..).unwrap_or(&[]),
         None,
         Some(options),
     )

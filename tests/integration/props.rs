@@ -161,6 +161,17 @@ proptest! {
         prop_assert_eq!(last.reason.as_deref(), Some(reason.trim()).filter(|r| !r.is_empty()));
     }
 
+    /// A NUL byte in a comment does not hide the rest of the file (proptest found this: the
+    /// grammars' lexers stopped at the NUL, and the directive below it was never seen).
+    #[test]
+    fn a_nul_byte_does_not_end_the_file(rule in "PHI[1-9][0-9]{2}") {
+        let text = format!("# \0\"{{phi-lint: ignore[PHI101] -- reason\nx = 1  # phi-lint: ignore[{rule}]\n");
+        let facts = lang::extract(Lang::Python, &text);
+        let idx = LineIndex::new(&text);
+        let ds = suppress::parse(&text, &idx, &facts);
+        prop_assert_eq!(&ds.last().expect("a directive").rules, &vec![rule.clone()]);
+    }
+
     /// A finding's fingerprint does not change when lines are inserted above it.
     #[test]
     fn fingerprints_survive_inserted_lines(above in prop::collection::vec("[a-z_]{1,8} = [0-9]{1,4}", 0..20)) {
