@@ -98,6 +98,35 @@ fn staged_checks_the_index_not_the_work_tree() {
 }
 
 #[test]
+fn staged_works_in_a_linked_worktree() {
+    // A linked worktree has a `.git` file, not a folder; its top level is found all the same.
+    let r = repo(&[("README.md", "notes\n")]);
+    let wt = tempfile::tempdir().unwrap();
+    let wt_path = wt.path().join("wt");
+    git(
+        r.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "other",
+            wt_path.to_str().unwrap(),
+        ],
+    );
+    assert!(wt_path.join(".git").is_file());
+    write(&wt_path, "config/.env", BAD_ENV);
+    git(&wt_path, &["add", "config/.env"]);
+    std::fs::create_dir_all(wt_path.join("src")).unwrap();
+    assert_eq!(
+        json(&wt_path.join("src"), &["--staged"]).1,
+        vec![("PHI101".into(), "../config/.env".into(), 2)]
+    );
+    // The main work tree has nothing staged.
+    assert_eq!(json(r.path(), &["--staged"]), (Some(0), vec![]));
+}
+
+#[test]
 fn staged_skips_deleted_files_and_reads_yaml_and_json() {
     let r = repo(&[("old.env", BAD_ENV)]);
     git(r.path(), &["rm", "-q", "old.env"]);
