@@ -369,18 +369,7 @@ impl<'a> Checker<'a> {
         }
         // A call matching `*.chat.completions.create` spells `chat`, `completions` and
         // `create` somewhere in the file (in the call, or where its receiver came from).
-        let k = &self.catalog.knowledge;
-        let sets: Vec<Vec<String>> = k
-            .llm_call_patterns
-            .iter()
-            .chain(&k.message_builder_patterns)
-            .map(|p| {
-                p.split(['.', '/', '*'])
-                    .filter(|w| w.len() >= 3)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .collect();
+        let sets = crate::rule::flow_seed_sets(&self.catalog.knowledge);
         Words::new(&sets)
     }
 
@@ -399,6 +388,12 @@ impl<'a> Checker<'a> {
                 let mut keys = RuleKeys::of(r);
                 if flow && !keys.also.is_empty() {
                     keys.also.extend(names.iter().cloned());
+                }
+                // A call to a content function seeds the flow like an LLM call.
+                for gate in keys.gates.iter_mut().flatten() {
+                    if !gate.sets.is_empty() {
+                        gate.sets.extend(names.iter().map(|n| vec![n.clone()]));
+                    }
                 }
                 keys
             })

@@ -33,6 +33,7 @@ impl RuleKeys {
 /// A compiled gate: pattern ids per group, and the text regex.
 struct GateIds {
     groups: Vec<Vec<usize>>,
+    sets: Vec<Vec<usize>>,
     text: Option<crate::rule::LazyRegex>,
 }
 
@@ -81,6 +82,11 @@ impl Prefilter {
                     .map(|g| GateIds {
                         groups: g
                             .groups
+                            .iter()
+                            .map(|ws| ws.iter().map(&mut id).collect())
+                            .collect(),
+                        sets: g
+                            .sets
                             .iter()
                             .map(|ws| ws.iter().map(&mut id).collect())
                             .collect(),
@@ -133,6 +139,8 @@ impl Prefilter {
                 };
                 gates.iter().any(|g| {
                     g.groups.iter().all(|ids| any(ids))
+                        && (g.sets.is_empty()
+                            || g.sets.iter().any(|set| set.iter().all(|&i| seen[i])))
                         && g.text.as_ref().is_none_or(|re| {
                             // Text that is not UTF-8 was decoded before it got here; keep
                             // the rule when in doubt.
@@ -155,6 +163,7 @@ mod tests {
                 .iter()
                 .map(|g| g.iter().map(|s| s.to_string()).collect())
                 .collect(),
+            sets: vec![],
             text: text.map(|t| crate::rule::LazyRegex::new(t).unwrap()),
         };
         let p = Prefilter::with_rules(&[

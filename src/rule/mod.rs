@@ -270,6 +270,9 @@ pub struct Match {
 #[derive(Clone, Debug, Default)]
 pub struct Gate {
     pub groups: Vec<Vec<String>>,
+    /// And, when not empty, every word of one of these sets (flow matches: the segments of
+    /// one LLM-call or message-builder pattern, or a content function's name).
+    pub sets: Vec<Vec<String>>,
     pub text: Option<LazyRegex>,
 }
 
@@ -854,7 +857,7 @@ fn compile_match(
             ));
         }
     };
-    let gate = gate_of(path, text, m)?;
+    let gate = gate_of(path, text, m, knowledge)?;
     Ok(Match {
         matcher,
         languages,
@@ -894,8 +897,19 @@ fn compile_match(
 /// segment of each `callee`, `receiver`, `if-calls` and `if-imports` pattern: the identifier
 /// the code spells, whatever module it came from), the match's own `keywords`, and its
 /// `text-pattern`.
-fn gate_of(path: &str, text: &str, m: &MatchSpec) -> Result<Option<Gate>, LoadError> {
+fn gate_of(
+    path: &str,
+    text: &str,
+    m: &MatchSpec,
+    knowledge: &Knowledge,
+) -> Result<Option<Gate>, LoadError> {
     let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut sets: Vec<Vec<String>> = Vec::new();
+    if m.kind == "flow" {
+        // The flow starts only at an LLM call, a chat-history builder or a call to a content
+        // function (added at run time): the file spells every segment of one such pattern.
+        sets = flow_seed_sets(knowledge);
+    }
     if m.kind == "call" {
         // `if-calls` of a config match looks at the whole project, not the file.
         for patterns in [&m.callee, &m.receiver, &m.if_calls] {
@@ -922,13 +936,30 @@ fn gate_of(path: &str, text: &str, m: &MatchSpec) -> Result<Option<Gate>, LoadEr
         .as_deref()
         .map(|r| regex(path, text, r))
         .transpose()?;
-    if groups.is_empty() && text_re.is_none() {
+    if groups.is_empty() && sets.is_empty() && text_re.is_none() {
         return Ok(None);
     }
     Ok(Some(Gate {
         groups,
+        sets,
         text: text_re,
     }))
+}
+
+/// For each `llm-calls` and `message-builders` pattern, its plain segments of three
+/// characters or more (`*.chat.completions.create` → chat, completions, create).
+pub fn flow_seed_sets(k: &Knowledge) -> Vec<Vec<String>> {
+    k.llm_call_patterns
+        .iter()
+        .chain(&k.message_builder_patterns)
+        .map(|p| {
+            p.split(['.', '/', '*'])
+                .filter(|w| w.len() >= 3)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|set| !set.is_empty())
+        .collect()
 }
 
 /// One keyword per pattern (see [`gate_of`]): its longest plain segment (the code spells
