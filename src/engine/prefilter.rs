@@ -185,6 +185,23 @@ mod tests {
         assert_eq!(p.rules_for(b"AzureOpenAI()"), vec![1]);
         assert_eq!(p.rules_for(b"azureopenai().CREATE()"), vec![0, 1]);
         assert_eq!(p.rules_for(b"azure key deadbeef"), vec![0, 1]);
+
+        // Flow gates: every word of one set.
+        let flow = Prefilter::with_rules(&[RuleKeys {
+            any: vec!["log".into()],
+            also: vec![],
+            gates: Some(vec![Gate {
+                groups: vec![],
+                sets: vec![
+                    vec!["chat".into(), "completions".into(), "create".into()],
+                    vec!["summarize_note(".into()],
+                ],
+                text: None,
+            }]),
+        }]);
+        assert!(flow.rules_for(b"log(chat); create()").is_empty());
+        assert_eq!(flow.rules_for(b"log(c.chat.completions.create())"), vec![0]);
+        assert_eq!(flow.rules_for(b"log(summarize_note(x))"), vec![0]);
     }
 
     #[test]
