@@ -683,9 +683,11 @@ fn opt_in_guarded(ctx: &FileCtx, scope: usize, pos: usize) -> bool {
     let Some(guard) = ctx.knowledge.opt_in_guard.as_ref() else {
         return false;
     };
+    // Only a condition that needs the guard to be on: the guard alone or joined by `and`.
+    // `guard || x`, `flag is None`, `guard == false` let the branch run with the guard off.
     let positive = |cond: &str| {
         let c = cond.trim().trim_start_matches('(').trim_start();
-        guard.is_match(c) && !c.starts_with('!') && !c.starts_with("not ")
+        guard.is_match(c) && !c.starts_with('!') && !c.starts_with("not ") && !may_hold_without(c)
     };
     let Some((conds, before)) = enclosing(ctx, scope, pos) else {
         return false;
@@ -705,26 +707,41 @@ fn narrowed_to_exception(ctx: &FileCtx, scope: usize, pos: usize, name: &str) ->
     let Some((conds, _)) = enclosing(ctx, scope, pos) else {
         return false;
     };
-    let pattern = format!(
-        r"(?:isinstance\(\s*{r}\s*,\s*\(?\s*[\w.]*(?:Exception|Error)\b|\b{r}\s+(?:is|instanceof)\s+[\w.]*(?:Exception|Error)\b)",
-        r = regex::escape(root)
-    );
-    let Ok(re) = regex::Regex::new(&pattern) else {
-        return false;
+    let suffixes = &ctx.knowledge.exception_suffixes;
+    let is_exception = |class: &str| {
+        let last = class.rsplit('.').next().unwrap_or(class);
+        suffixes.iter().any(|x| last.ends_with(x.as_str()))
     };
+    // `isinstance(name, SomeError)` (the first class of a tuple) and `name is/instanceof X`.
+    static TESTS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let tests = TESTS.get_or_init(|| {
+        regex::Regex::new(
+            r"isinstance\(\s*([\w.$]+)\s*,\s*\(?\s*([\w.]+)|([\w.$]+)\s+(?:is|instanceof)\s+([\w.]+)",
+        )
+        .expect("valid regex")
+    });
     if conds.iter().any(|c| {
         let c = c.trim();
-        !c.starts_with('!') && !c.starts_with("not ") && re.is_match(c)
+        !c.starts_with('!')
+            && !c.starts_with("not ")
+            && !may_hold_without(c)
+            && tests.captures_iter(c).any(|m| {
+                let (subject, class) = match (m.get(1), m.get(2)) {
+                    (Some(s), Some(k)) => (s, k),
+                    _ => match (m.get(3), m.get(4)) {
+                        (Some(s), Some(k)) => (s, k),
+                        _ => return false,
+                    },
+                };
+                subject.as_str() == root && is_exception(class.as_str())
+            })
     }) {
         return true;
     }
     // `match name:` ... `case SomeErrorEvent():` (Python structural pattern matching).
     let error_case = conds.iter().position(|c| {
-        c.strip_prefix("case ").is_some_and(|p| {
-            p.split(['(', ' ', '|']).next().is_some_and(|cls| {
-                cls.ends_with("Error") || cls.ends_with("ErrorEvent") || cls.ends_with("Exception")
-            })
-        })
+        c.strip_prefix("case ")
+            .is_some_and(|p| p.split(['(', ' ', '|']).next().is_some_and(is_exception))
     });
     error_case.is_some_and(|i| {
         conds[i + 1..]
@@ -766,8 +783,23 @@ fn negated_guard_exits(region: &str, guard: &regex::Regex) -> bool {
         )
         .expect("valid regex")
     });
-    exit.captures_iter(region)
-        .any(|c| c.get(1).is_some_and(|m| guard.is_match(m.as_str())))
+    exit.captures_iter(region).any(|c| {
+        c.get(1)
+            .is_some_and(|m| guard.is_match(m.as_str()) && !may_hold_without(m.as_str()))
+    })
+}
+
+/// A condition that can hold without each of its parts: an `or`, or a comparison (`is None`,
+/// `== false`), which a guard or type test inside it does not decide alone. Read
+/// conservatively: such a branch is not treated as guarded or narrowed.
+fn may_hold_without(cond: &str) -> bool {
+    cond.contains("||")
+        || cond.contains(" or ")
+        || cond.contains("==")
+        || cond.contains("!=")
+        || cond.contains(" is None")
+        || cond.contains(" is not ")
+        || cond.contains(" is null")
 }
 
 fn python_enclosing(text: &str, start: usize, pos: usize) -> (Vec<&str>, &str) {

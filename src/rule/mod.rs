@@ -264,6 +264,13 @@ pub struct Match {
     pub gate: Option<Gate>,
 }
 
+impl Match {
+    /// A flow (taint) match.
+    pub fn is_flow(&self) -> bool {
+        matches!(self.matcher, Matcher::Flow { .. })
+    }
+}
+
 /// A necessary condition on a file's raw text for one match: every group has a keyword in
 /// the text (ASCII-case-insensitively), and `text` matches. The prefilter runs a rule only
 /// where its own keywords occur and, when every match of it has a gate, one of the gates holds.
@@ -311,6 +318,7 @@ pub struct Knowledge {
     pub mutators: Vec<String>,
     pub transforms: Glob,
     pub completion_callbacks: Vec<String>,
+    pub exception_suffixes: Vec<String>,
     /// The `opt-in-guards` joined into one pattern.
     pub opt_in_guard: Option<LazyRegex>,
     /// The `llm-calls` patterns as written (for the project pre-pass' trigger words).
@@ -431,6 +439,7 @@ pub fn load_knowledge(path: &str, text: &str) -> Result<Knowledge, LoadError> {
         mutators: spec.flow.mutators.clone(),
         transforms: glob(path, text, &spec.flow.transforms)?,
         completion_callbacks: spec.flow.completion_callbacks.clone(),
+        exception_suffixes: spec.flow.exception_suffixes.clone(),
         opt_in_guard: if spec.flow.opt_in_guards.is_empty() {
             None
         } else {
@@ -893,10 +902,10 @@ fn compile_match(
     })
 }
 
-/// The [`Gate`] of a match: keywords from the names a call match needs (the last plain
-/// segment of each `callee`, `receiver`, `if-calls` and `if-imports` pattern: the identifier
-/// the code spells, whatever module it came from), the match's own `keywords`, and its
-/// `text-pattern`.
+/// The [`Gate`] of a match: keywords from the names a call match needs (see [`gate_words`]:
+/// one per `callee`, `receiver`, `if-calls` and `if-imports` pattern), the kinds of a block
+/// match, the seed patterns of a flow match (see [`flow_seed_sets`]), the match's own
+/// `keywords`, and its `text-pattern`.
 fn gate_of(
     path: &str,
     text: &str,
@@ -923,10 +932,8 @@ fn gate_of(
         // `'Microsoft.CognitiveServices/accounts@...'`, `"type": "..."`).
         groups.push(m.block.clone());
     }
-    for patterns in [&m.if_imports] {
-        if let Some(g) = gate_words(patterns) {
-            groups.push(g);
-        }
+    if let Some(g) = gate_words(&m.if_imports) {
+        groups.push(g);
     }
     if !m.keywords.is_empty() {
         groups.push(m.keywords.clone());

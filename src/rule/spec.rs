@@ -315,4 +315,9 @@ pub struct FlowSpec {
     /// (`streamText({ onFinish: ({ text }) => ... })`): its parameters are content.
     #[serde(default)]
     pub completion_callbacks: Vec<String>,
+    /// Class-name endings of exception types (`ValueError`, `ApiException`, an SDK's
+    /// `ErrorEvent`): a value tested to be one (`isinstance`, `is`, `instanceof`, `case`) is
+    /// an error there, not content.
+    #[serde(default)]
+    pub exception_suffixes: Vec<String>,
 }
