@@ -350,7 +350,7 @@ impl<'a> Checker<'a> {
     fn exports_content_functions(&self, rel_path: &str) -> bool {
         self.active.iter().any(|&i| {
             self.catalog.rules[i].matches.iter().any(|m| {
-                matches!(m.matcher, crate::rule::Matcher::Flow { .. })
+                m.is_flow()
                     && !m
                         .exclude_paths
                         .as_ref()
@@ -381,12 +381,8 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|&i| {
                 let r = &self.catalog.rules[i];
-                let flow = r
-                    .matches
-                    .iter()
-                    .any(|m| matches!(m.matcher, crate::rule::Matcher::Flow { .. }));
                 let mut keys = RuleKeys::of(r);
-                if flow && !keys.also.is_empty() {
+                if r.matches.iter().any(|m| m.is_flow()) && !keys.also.is_empty() {
                     keys.also.extend(names.iter().cloned());
                 }
                 // A call to a content function seeds the flow like an LLM call.
@@ -401,8 +397,6 @@ impl<'a> Checker<'a> {
         Prefilter::with_rules(&keys)
     }
 
-    /// The path rules filter on (`exclude-paths`): the part of the displayed path below the
-    /// root it was found under, so folders above or naming the root never match.
     /// The functions of one code file that return LLM content, when it mentions a trigger.
     fn content_functions_of(&self, input: &Input, ac: &Words, project: &Project) -> Vec<String> {
         let Some(lang) = lang::detect(&input.path) else {
@@ -438,6 +432,8 @@ impl<'a> Checker<'a> {
         .unwrap_or_default()
     }
 
+    /// The path rules filter on (`exclude-paths`): the part of the displayed path below the
+    /// root it was found under, so folders above or naming the root never match.
     fn rule_path(&self, input: &Input) -> String {
         if let Ok(abs) = std::path::absolute(&input.path) {
             for root in &self.roots {
@@ -782,10 +778,8 @@ impl<'a> Checker<'a> {
         }
         // Asked for its content functions: a code file that mentions an LLM call (or, in
         // round two, a content function) is parsed even when no rule needs it.
-        let wants_flow = lang.is_code()
-            && pass
-                .content_triggers
-                .is_some_and(|ac| ac.is_match(&bytes[..]));
+        let wants_flow =
+            lang.is_code() && pass.content_triggers.is_some_and(|ac| ac.is_match(scanned));
         let rules: Vec<usize> = pass
             .prefilter
             .rules_for(scanned)
@@ -833,9 +827,12 @@ impl<'a> Checker<'a> {
         } else {
             None
         };
+        // The module and package lookups walk folders from the file: from its absolute path,
+        // so a file named relatively (`phi-lint check main.tf`) has a parent folder too.
+        let full_path = std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone());
         let ctx = FileCtx {
             abs_path: abs_path.as_deref(),
-            path: Some(&input.path),
+            path: Some(&full_path),
             check_provider_code: &self.settings.check_provider_code,
             rel_path: &self.rule_path(input),
             lang,

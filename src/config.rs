@@ -643,8 +643,9 @@ pub const STARTER: &str = r#"# phi-lint configuration. The closest phi-lint.toml
 # rules-dirs = ["phi-lint-rules"]
 
 # Rules that also check the source of LLM SDKs and providers themselves (openai, @ai-sdk/*,
-# @langchain/*, Semantic Kernel, ...). PHI301 and PHI501 skip that code by default: converting
-# a caller's image into the wire format is not an application sending one.
+# @langchain/*, Semantic Kernel, ...). Rules about applications skip that code by default
+# (`phi-lint rules` and docs/rules.md say which): converting a caller's image into the wire
+# format, or forwarding a caller's endpoint, is not an application choosing one.
 # check-provider-code = ["PHI501"]
 
 # The envelope: what your organisation's contracts cover. Anything listed here is inside a

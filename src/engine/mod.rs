@@ -148,7 +148,7 @@ pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
 /// other `.tf` files of the file's folder apply to its blocks (`local_auth_enabled =
 /// var.allow_keys` in main.tf, the default in variables.tf). When a block attribute of a kind
 /// some active block match names reads a `var.` or `local.` name this file does not set, the
-/// file's facts are returned with the folder's other assignments appended (`.tfvars` first:
+/// file's facts are returned with the folder's other assignments appended (`.tfvars` last:
 /// their values override defaults). Their spans lie past the end of the file, so they are only
 /// ever used as values, never reported.
 fn terraform_module_facts(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Option<Facts> {
@@ -196,8 +196,9 @@ fn terraform_module_facts(catalog: &Catalog, active: &[usize], ctx: &FileCtx) ->
             name.ends_with(".tf") || name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
         })
         .collect();
-    // `.tfvars` first (their values override the defaults), then by name.
-    files.sort_by_key(|p| (!p.to_string_lossy().ends_with(".tfvars"), p.clone()));
+    // `.tfvars` last: a name is resolved to its last assignment, and a tfvars value
+    // overrides the variable's default.
+    files.sort_by_key(|p| (p.to_string_lossy().ends_with(".tfvars"), p.clone()));
     let mut facts = ctx.facts.clone();
     let past = ctx.text.len() + 1;
     for p in files.iter().take(256) {

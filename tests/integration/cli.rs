@@ -272,6 +272,33 @@ fn content_functions_of_test_code_and_generic_names_stay_in_their_file() {
 }
 
 #[test]
+fn terraform_tfvars_override_defaults_also_for_a_file_named_relatively() {
+    let account = "resource \"azurerm_cognitive_account\" \"oai\" {\n  name = \"notes\"\n  kind = \"OpenAI\"\n  public_network_access_enabled = false\n  local_auth_enabled = var.allow_keys\n}\n";
+    let default_on = "variable \"allow_keys\" {\n  default = true\n}\n";
+    let on = tree(&[
+        ("infra/main.tf", account),
+        ("infra/variables.tf", default_on),
+    ]);
+    let dir = on.path().join("infra");
+    // Named relatively: the sibling files are still found.
+    assert_eq!(
+        findings(&run_in(&dir, &["check", "--format", "json", "main.tf"])),
+        vec![("PHI503".to_string(), "main.tf".to_string(), 5)]
+    );
+    // terraform.tfvars turns the default off.
+    let off = tree(&[
+        ("infra/main.tf", account),
+        ("infra/variables.tf", default_on),
+        ("infra/terraform.tfvars", "allow_keys = false\n"),
+    ]);
+    let dir = off.path().join("infra");
+    assert_eq!(
+        findings(&run_in(&dir, &["check", "--format", "json", "main.tf"])),
+        vec![]
+    );
+}
+
+#[test]
 fn test_folders_above_or_naming_the_root_do_not_hide_findings() {
     let t = tree(&[
         ("tests/proj/src/app.py", CONSUMER),
