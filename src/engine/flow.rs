@@ -481,26 +481,11 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
         if !llm[i] {
             continue;
         }
-        let mut callbacks = Vec::new();
-        for a in &c.args {
-            match &a.value {
-                Value::Object(entries) if a.name.is_none() => {
-                    callbacks.extend(entries.iter().filter(|e| {
-                        e.name
-                            .as_ref()
-                            .is_some_and(|n| k.completion_callbacks.contains(n))
-                    }))
-                }
-                _ if a
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| k.completion_callbacks.contains(n)) =>
-                {
-                    callbacks.push(a)
-                }
-                _ => {}
-            }
-        }
+        // Named, or a key of the options object (`streamText({ onFinish })`).
+        let callbacks = k
+            .completion_callbacks
+            .iter()
+            .filter_map(|n| super::find_arg(c, std::slice::from_ref(n), None));
         for cb in callbacks {
             let Some((si, sc)) = facts
                 .scopes
