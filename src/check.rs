@@ -778,18 +778,42 @@ impl<'a> Checker<'a> {
         }
         // Asked for its content functions: a code file that mentions an LLM call (or, in
         // round two, a content function) is parsed even when no rule needs it.
-        let wants_flow =
-            lang.is_code() && pass.content_triggers.is_some_and(|ac| ac.is_match(scanned));
-        let rules: Vec<usize> = pass
+        let rel_path = self.rule_path(input);
+        let wants_flow = lang.is_code()
+            && pass.content_triggers.is_some_and(|ac| ac.is_match(scanned))
+            && self.exports_content_functions(&rel_path);
+        let mut rules: Vec<usize> = pass
             .prefilter
             .rules_for(scanned)
             .into_iter()
             .map(|k| self.active[k])
             .filter(|&ri| {
-                let langs = &self.catalog.rules[ri].languages;
-                langs.contains(&lang) || (lang == Lang::Notebook && langs.contains(&Lang::Python))
+                engine::may_report(self.catalog, ri, lang, &rel_path, &self.settings.envelope)
             })
             .collect();
+        // The module and package lookups walk folders from the file: from its absolute path,
+        // so a file named relatively (`phi-lint check main.tf`) has a parent folder too.
+        let full_path = std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone());
+        // Rules the check would drop whole for what the text shows (an API description, a
+        // provider's own code) are dropped before the parse. `check` decides the same again.
+        if let Some(t) = std::str::from_utf8(scanned)
+            .ok()
+            .filter(|_| !rules.is_empty())
+        {
+            let t = t.strip_prefix('\u{feff}').unwrap_or(t);
+            let api = |ri: &usize| self.catalog.rules[*ri].skip_api_descriptions;
+            if rules.iter().any(api) && engine::is_api_description(lang, t) {
+                rules.retain(|ri| !api(ri));
+            }
+            let skips = |ri: &usize| {
+                engine::skips_provider_code(self.catalog, *ri, &self.settings.check_provider_code)
+            };
+            if rules.iter().any(skips)
+                && engine::is_provider_code(&self.catalog.knowledge, &full_path, lang, t)
+            {
+                rules.retain(|ri| !skips(ri));
+            }
+        }
         let env = env.filter(|_| !lang.is_code());
         let wants_env = |b: &[u8]| env.is_some_and(|w| w.iter().any(|v| contains(b, v.as_bytes())));
         // Nothing to do for most files: no rule survived the prefilter, no suppression comment
@@ -827,14 +851,11 @@ impl<'a> Checker<'a> {
         } else {
             None
         };
-        // The module and package lookups walk folders from the file: from its absolute path,
-        // so a file named relatively (`phi-lint check main.tf`) has a parent folder too.
-        let full_path = std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone());
         let ctx = FileCtx {
             abs_path: abs_path.as_deref(),
             path: Some(&full_path),
             check_provider_code: &self.settings.check_provider_code,
-            rel_path: &self.rule_path(input),
+            rel_path: &rel_path,
             lang,
             text: &text,
             facts: &facts,
@@ -842,7 +863,7 @@ impl<'a> Checker<'a> {
             envelope: &self.settings.envelope,
             knowledge: &self.catalog.knowledge,
         };
-        if wants_flow && self.exports_content_functions(ctx.rel_path) {
+        if wants_flow {
             out.content_fns =
                 catch_unwind(AssertUnwindSafe(|| engine::flow::content_functions(&ctx)))
                     .unwrap_or_default();

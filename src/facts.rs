@@ -276,9 +276,6 @@ pub struct Facts {
     pub parse_errors: bool,
     /// A note for the user about this file (parse cut off, part skipped, ...).
     pub notes: Vec<String>,
-    /// The namespace or package the file declares (C# `namespace X.Y`, Java `package x.y`);
-    /// the first one when there are several.
-    pub package: Option<String>,
 }
 
 impl Facts {

@@ -122,9 +122,7 @@ pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
             continue;
         }
         for m in &rule.matches {
-            let applies = m.languages.contains(&ctx.lang)
-                || (ctx.lang == Lang::Notebook && m.languages.contains(&Lang::Python));
-            if !applies {
+            if !applies_to(m, ctx.lang) {
                 continue;
             }
             if !file_conditions(m, ctx) {
@@ -226,7 +224,7 @@ fn terraform_module_facts(catalog: &Catalog, active: &[usize], ctx: &FileCtx) ->
 /// An OpenAPI or Swagger description: a YAML file with a top-level `openapi:` / `swagger:`
 /// version, or a JSON file whose top-level object sets `"openapi"` / `"swagger"` to one. Such a
 /// file documents an API's endpoints; it does not call them.
-fn is_api_description(lang: Lang, text: &str) -> bool {
+pub fn is_api_description(lang: Lang, text: &str) -> bool {
     static YAML: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     static JSON: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let re = match lang {
@@ -246,46 +244,79 @@ fn is_api_description(lang: Lang, text: &str) -> bool {
 }
 
 /// Drops the hits of rules that skip provider code (`skip-provider-code`) when the file is
-/// the implementation of an LLM SDK or provider (`[markers] provider-code`, minus
-/// `provider-code-samples`), unless the config's `check-provider-code` selects the rule.
-/// The file's package is only looked up when such a hit exists.
+/// the implementation of an LLM SDK or provider (see [`is_provider_code`]), unless the
+/// config's `check-provider-code` selects the rule. The file's package is only looked up
+/// when such a hit exists.
 fn drop_provider_code(catalog: &Catalog, ctx: &FileCtx, hits: &mut Vec<Hit>) {
-    let skips = |ri: usize| {
-        let r = &catalog.rules[ri];
-        r.skip_provider_code
-            && !ctx
-                .check_provider_code
-                .iter()
-                .any(|s| crate::settings::selects(s, &r.info.id, &r.info.name))
-    };
+    let skips = |ri: usize| skips_provider_code(catalog, ri, ctx.check_provider_code);
     if !hits.iter().any(|h| skips(h.rule)) {
         return;
     }
     let Some(path) = ctx.path else { return };
-    let Some(id) = crate::package::identity(path, ctx.lang, ctx.facts) else {
-        return;
-    };
-    let marked = |name: &str| {
-        ctx.knowledge
-            .markers
-            .get(name)
-            .is_some_and(|g| g.matches(&id))
-    };
-    if marked("provider-code") && !marked("provider-code-samples") {
+    if is_provider_code(ctx.knowledge, path, ctx.lang, ctx.text) {
         hits.retain(|h| !skips(h.rule));
     }
 }
 
+/// Whether rule `ri` skips provider code: it is `skip-provider-code` and the config's
+/// `check-provider-code` (`selectors`) does not select it.
+pub fn skips_provider_code(catalog: &Catalog, ri: usize, selectors: &[String]) -> bool {
+    let r = &catalog.rules[ri];
+    r.skip_provider_code
+        && !selectors
+            .iter()
+            .any(|s| crate::settings::selects(s, &r.info.id, &r.info.name))
+}
+
+/// Whether the file at `path` is the implementation of an LLM SDK or provider: its package
+/// (`crate::package::identity`) is `[markers] provider-code` and not `provider-code-samples`.
+pub fn is_provider_code(
+    knowledge: &Knowledge,
+    path: &std::path::Path,
+    lang: Lang,
+    text: &str,
+) -> bool {
+    let Some(id) = crate::package::identity(path, lang, text) else {
+        return false;
+    };
+    let marked = |name: &str| knowledge.markers.get(name).is_some_and(|g| g.matches(&id));
+    marked("provider-code") && !marked("provider-code-samples")
+}
+
+/// Whether a match of rule `ri` may report on a file of `lang` at `rel_path`, judged from
+/// what is known before the file is parsed: the match's languages and path conditions and
+/// the envelope. `check` applies the same conditions, so a rule this rejects has no hits.
+pub fn may_report(
+    catalog: &Catalog,
+    ri: usize,
+    lang: Lang,
+    rel_path: &str,
+    envelope: &Envelope,
+) -> bool {
+    catalog.rules[ri].matches.iter().any(|m| {
+        applies_to(m, lang)
+            && path_conditions(m, rel_path)
+            && !(envelope.covers_vendor(&m.vendor) || envelope.approves(&m.provider))
+    })
+}
+
+/// A match's languages include `lang` (a notebook is checked by the Python matches).
+fn applies_to(m: &Match, lang: Lang) -> bool {
+    m.languages.contains(&lang) || (lang == Lang::Notebook && m.languages.contains(&Lang::Python))
+}
+
+/// A match's `paths` admit `rel_path` and its `exclude-paths` do not.
+fn path_conditions(m: &Match, rel_path: &str) -> bool {
+    m.paths.as_ref().is_none_or(|p| p.is_match(rel_path))
+        && !m
+            .exclude_paths
+            .as_ref()
+            .is_some_and(|p| p.is_match(rel_path))
+}
+
 fn file_conditions(m: &Match, ctx: &FileCtx) -> bool {
-    if let Some(p) = &m.paths {
-        if !p.is_match(ctx.rel_path) {
-            return false;
-        }
-    }
-    if let Some(p) = &m.exclude_paths {
-        if p.is_match(ctx.rel_path) {
-            return false;
-        }
+    if !path_conditions(m, ctx.rel_path) {
+        return false;
     }
     if !m.if_imports.is_empty()
         && !ctx

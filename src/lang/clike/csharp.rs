@@ -24,12 +24,7 @@ pub(super) fn visit(cx: &mut Cx, n: Node, want: bool) -> Option<Value> {
             attributes(cx, n);
             Value::Null
         }
-        "namespace_declaration" | "file_scoped_namespace_declaration" => {
-            if cx.f.package.is_none() {
-                cx.f.package = n.child_by_field_name("name").map(|c| type_name(cx, c));
-            }
-            return None;
-        }
+        "namespace_declaration" | "file_scoped_namespace_declaration" => return None,
         "method_declaration"
         | "constructor_declaration"
         | "destructor_declaration"

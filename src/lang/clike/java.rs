@@ -21,16 +21,7 @@ pub(super) fn visit(cx: &mut Cx, n: Node, want: bool) -> Option<Value> {
             import(cx, n);
             Value::Null
         }
-        "package_declaration" => {
-            if cx.f.package.is_none() {
-                let mut cursor = n.walk();
-                let name = n
-                    .named_children(&mut cursor)
-                    .find(|c| matches!(c.kind(), "scoped_identifier" | "identifier"));
-                cx.f.package = name.map(|c| dotted(cx, c));
-            }
-            Value::Null
-        }
+        "package_declaration" => Value::Null,
         "annotation" | "marker_annotation" => Value::Call(annotation(cx, n)),
         "method_declaration" | "constructor_declaration" | "compact_constructor_declaration" => {
             function(cx, n);
