@@ -140,6 +140,8 @@ pub struct Checker<'a> {
     /// `run` finds them in the same pass as the check (every input is checked): each file is
     /// then parsed once, not once for the pre-pass and again for the check.
     inline_flow: Option<Words>,
+    /// `PHI_LINT_PROFILE` is set: each parse is reported on stderr (see `bench/README.md`).
+    profile: bool,
 }
 
 /// Lines longer than this in a JS file mark it as minified.
@@ -161,6 +163,7 @@ impl<'a> Checker<'a> {
             roots: Vec::new(),
             threads: 1,
             inline_flow: None,
+            profile: std::env::var_os("PHI_LINT_PROFILE").is_some(),
         }
     }
 
@@ -838,7 +841,23 @@ impl<'a> Checker<'a> {
             }
             return Some(out);
         }
+        let started = self.profile.then(std::time::Instant::now);
         let facts = lang::extract(lang, &text);
+        if let Some(t) = started {
+            // One line per parse: language, bytes, microseconds, whether the file was parsed
+            // for its content functions, the rules it was parsed for, path.
+            let ids: Vec<&str> = rules
+                .iter()
+                .map(|&r| self.catalog.rules[r].info.id.as_str())
+                .collect();
+            eprintln!(
+                "profile\t{lang:?}\t{}\t{}\t{wants_flow}\t{}\t{}",
+                text.len(),
+                t.elapsed().as_micros(),
+                ids.join(","),
+                input.display
+            );
+        }
         if let Some(w) = env {
             collect_env(w, lang, &text, Some(&facts), &mut out.env);
         }
