@@ -95,7 +95,12 @@ impl Words {
     }
 }
 
-/// Names looked for as whole identifiers (not inside a longer one).
+/// Names of functions looked for where a call to them may be: as whole identifiers (not
+/// inside a longer one) followed by what opens a call's arguments or type arguments (`(`,
+/// `<`, `[`, `::`, `?.`, `!`, `{`, a template's backquote; whitespace allowed between), or
+/// after `@` (a decorator) or `new`. The flow analysis uses a content function only where it
+/// is called (`flow::returns_content`), so a file that only names one elsewhere — in a comment,
+/// a string, a definition's docs — gets the same findings whatever the names are.
 struct Mention(aho_corasick::AhoCorasick);
 
 impl Mention {
@@ -104,7 +109,23 @@ impl Mention {
         self.0.find_overlapping_iter(text).any(|m| {
             let before = m.start().checked_sub(1).map(|i| text[i]);
             let after = text.get(m.end()).copied();
-            !before.is_some_and(ident) && !after.is_some_and(ident)
+            if before.is_some_and(ident) || after.is_some_and(ident) {
+                return false;
+            }
+            let next = text[m.end()..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .copied();
+            if matches!(
+                next,
+                Some(b'(' | b'<' | b'[' | b':' | b'?' | b'!' | b'{' | b'`')
+            ) {
+                return true;
+            }
+            let head = text[..m.start()].trim_ascii_end();
+            head.ends_with(b"@")
+                || (head.ends_with(b"new")
+                    && !head[..head.len() - 3].last().copied().is_some_and(ident))
         })
     }
 }
