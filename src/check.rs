@@ -53,6 +53,8 @@ struct Words {
     ac: aho_corasick::AhoCorasick,
     sets: Vec<Vec<usize>>,
     words: usize,
+    /// The sets as given, for [`Prefilter::with_probes`].
+    given: Vec<Vec<String>>,
 }
 
 impl Words {
@@ -83,6 +85,7 @@ impl Words {
             ac,
             sets: ids,
             words: words.len(),
+            given: sets.to_vec(),
         })
     }
 
@@ -217,8 +220,9 @@ impl<'a> Checker<'a> {
             self.gather_content_functions(inputs);
         }
         self.gather_module_params(inputs);
-        if !self.project.content_functions.is_empty() {
-            self.prefilter = self.prefilter_with(&self.project.content_functions);
+        if !self.project.content_functions.is_empty() || self.inline_flow.is_some() {
+            self.prefilter =
+                self.prefilter_with(&self.project.content_functions, self.inline_flow.as_ref());
         }
         let wanted = self.wanted();
         if wanted.is_empty() {
@@ -399,7 +403,13 @@ impl<'a> Checker<'a> {
 
     /// The prefilter with `names` (functions found to return LLM content) added to the
     /// second keyword group of the flow rules: a call to one seeds the flow like an LLM call.
-    fn prefilter_with(&self, names: &std::collections::HashSet<String>) -> Prefilter {
+    /// With `triggers` (the pass's content triggers), its scan also tells which files may hold
+    /// them, so most files are not searched for them a second time.
+    fn prefilter_with(
+        &self,
+        names: &std::collections::HashSet<String>,
+        triggers: Option<&Words>,
+    ) -> Prefilter {
         let keys: Vec<RuleKeys> = self
             .active
             .iter()
@@ -418,7 +428,7 @@ impl<'a> Checker<'a> {
                 keys
             })
             .collect();
-        Prefilter::with_rules(&keys)
+        Prefilter::with_probes(&keys, triggers.map_or(&[], |w| &w.given[..]))
     }
 
     /// The functions of one code file that return LLM content, when it mentions a trigger.
@@ -634,7 +644,7 @@ impl<'a> Checker<'a> {
         };
         let mut second_project = project.clone();
         second_project.content_functions = found.clone();
-        let prefilter = self.prefilter_with(&found);
+        let prefilter = self.prefilter_with(&found, Some(&calls));
         let pass = Pass {
             prefilter: &prefilter,
             content_triggers: Some(&calls),
@@ -650,7 +660,7 @@ impl<'a> Checker<'a> {
             if let Some(mention) = names_ac(&mut all.difference(&found)) {
                 let mut third_project = project.clone();
                 third_project.content_functions = all.clone();
-                let prefilter = self.prefilter_with(&all);
+                let prefilter = self.prefilter_with(&all, None);
                 let pass = Pass {
                     prefilter: &prefilter,
                     content_triggers: None,
@@ -803,12 +813,12 @@ impl<'a> Checker<'a> {
         // Asked for its content functions: a code file that mentions an LLM call (or, in
         // round two, a content function) is parsed even when no rule needs it.
         let rel_path = self.rule_path(input);
+        let (admitted, may_trigger) = pass.prefilter.scan(scanned);
         let wants_flow = lang.is_code()
+            && may_trigger
             && pass.content_triggers.is_some_and(|ac| ac.is_match(scanned))
             && self.exports_content_functions(&rel_path);
-        let mut rules: Vec<usize> = pass
-            .prefilter
-            .rules_for(scanned)
+        let mut rules: Vec<usize> = admitted
             .into_iter()
             .map(|k| self.active[k])
             .filter(|&ri| {

@@ -48,6 +48,8 @@ pub struct Prefilter {
     ac: Option<AhoCorasick>,
     patterns: usize,
     rules: Vec<RuleIds>,
+    /// Word sets asked about besides the rules ([`Prefilter::with_probes`]).
+    probes: Vec<Vec<usize>>,
 }
 
 impl Prefilter {
@@ -64,6 +66,13 @@ impl Prefilter {
     }
 
     pub fn with_rules(rules: &[RuleKeys]) -> Prefilter {
+        Prefilter::with_probes(rules, &[])
+    }
+
+    /// Like [`Prefilter::with_rules`], and [`Prefilter::scan`] also tells whether the text
+    /// holds every word of one of the `probes` sets (ASCII case ignored), from the same pass:
+    /// a caller that needs the exact (case-sensitive) answer searches only texts that pass.
+    pub fn with_probes(rules: &[RuleKeys], probes: &[Vec<String>]) -> Prefilter {
         let mut patterns: Vec<String> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
         let mut id = |w: &String| -> usize {
@@ -96,6 +105,10 @@ impl Prefilter {
             });
             compiled.push(RuleIds { any, also, gates });
         }
+        let probes = probes
+            .iter()
+            .map(|set| set.iter().map(&mut id).collect())
+            .collect();
         let ac = if patterns.is_empty() {
             None
         } else {
@@ -112,6 +125,7 @@ impl Prefilter {
             ac,
             patterns: patterns.len(),
             rules: compiled,
+            probes,
         }
     }
 
@@ -119,16 +133,24 @@ impl Prefilter {
     /// automaton marks the keywords present; a rule's text regexes run only when its
     /// keywords already admit it.
     pub fn rules_for(&self, text: &[u8]) -> Vec<usize> {
+        self.scan(text).0
+    }
+
+    /// The rules that may match `text` ([`Prefilter::rules_for`]) and whether it holds every
+    /// word of one probe set (always `true` when there are no probes).
+    pub fn scan(&self, text: &[u8]) -> (Vec<usize>, bool) {
         let mut seen = vec![false; self.patterns];
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(text) {
                 seen[m.pattern().as_usize()] = true;
             }
         }
+        let probed =
+            self.probes.is_empty() || self.probes.iter().any(|set| set.iter().all(|&i| seen[i]));
         let any = |ids: &[usize]| ids.iter().any(|&i| seen[i]);
         let as_str = std::sync::OnceLock::new();
         let text_str = || *as_str.get_or_init(|| std::str::from_utf8(text).ok());
-        (0..self.rules.len())
+        let rules = (0..self.rules.len())
             .filter(|&r| {
                 let rule = &self.rules[r];
                 if !any(&rule.any) || (!rule.also.is_empty() && !any(&rule.also)) {
@@ -148,7 +170,8 @@ impl Prefilter {
                         })
                 })
             })
-            .collect()
+            .collect();
+        (rules, probed)
     }
 }
 
@@ -202,6 +225,26 @@ mod tests {
         assert!(flow.rules_for(b"log(chat); create()").is_empty());
         assert_eq!(flow.rules_for(b"log(c.chat.completions.create())"), vec![0]);
         assert_eq!(flow.rules_for(b"log(summarize_note(x))"), vec![0]);
+    }
+
+    #[test]
+    fn probes_answer_from_the_same_pass() {
+        let keys = [RuleKeys {
+            any: vec!["log".into()],
+            ..RuleKeys::default()
+        }];
+        let sets = [
+            vec!["chat".into(), "create".into()],
+            vec!["summarize(".into()],
+        ];
+        let p = Prefilter::with_probes(&keys, &sets);
+        assert_eq!(p.scan(b"log(chat.Create())"), (vec![0], true));
+        assert_eq!(p.scan(b"chat only"), (vec![], false));
+        assert_eq!(p.scan(b"x = summarize(y)"), (vec![], true));
+        assert_eq!(
+            Prefilter::with_rules(&keys).scan(b"nothing"),
+            (vec![], true)
+        );
     }
 
     #[test]
