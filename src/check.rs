@@ -166,7 +166,12 @@ pub struct Checker<'a> {
     inline_flow: Option<Words>,
     /// `PHI_LINT_PROFILE` is set: each parse is reported on stderr (see `bench/README.md`).
     profile: bool,
+    /// Many files are checked: the prefilter is worth compiling to a DFA.
+    many: bool,
 }
+
+/// From this many inputs on, the prefilter is compiled to a DFA (see [`Prefilter::with_probes`]).
+const MANY_INPUTS: usize = 64;
 
 /// Lines longer than this in a JS file mark it as minified.
 const MINIFIED_LINE: usize = 5_000;
@@ -180,7 +185,7 @@ impl<'a> Checker<'a> {
         Checker {
             catalog,
             settings,
-            prefilter: Prefilter::with_rules(&keys),
+            prefilter: Prefilter::with_probes(&keys, &[], false),
             active,
             project: Project::default(),
             deferred: Vec::new(),
@@ -188,6 +193,7 @@ impl<'a> Checker<'a> {
             threads: 1,
             inline_flow: None,
             profile: std::env::var_os("PHI_LINT_PROFILE").is_some(),
+            many: false,
         }
     }
 
@@ -220,7 +226,8 @@ impl<'a> Checker<'a> {
             self.gather_content_functions(inputs);
         }
         self.gather_module_params(inputs);
-        if !self.project.content_functions.is_empty() || self.inline_flow.is_some() {
+        self.many = inputs.len() >= MANY_INPUTS;
+        if !self.project.content_functions.is_empty() || self.inline_flow.is_some() || self.many {
             self.prefilter =
                 self.prefilter_with(&self.project.content_functions, self.inline_flow.as_ref());
         }
@@ -428,7 +435,7 @@ impl<'a> Checker<'a> {
                 keys
             })
             .collect();
-        Prefilter::with_probes(&keys, triggers.map_or(&[], |w| &w.given[..]))
+        Prefilter::with_probes(&keys, triggers.map_or(&[], |w| &w.given[..]), self.many)
     }
 
     /// The functions of one code file that return LLM content, when it mentions a trigger.

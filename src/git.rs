@@ -2,8 +2,10 @@
 //! binary (no libgit2).
 //!
 //! `--staged` reads the index, not the work tree: one `git diff --cached --raw` lists staged
-//! files with their blob ids and one `git cat-file --batch` streams every blob, so a
-//! pre-commit run costs two short-lived processes whatever the number of files.
+//! files with their blob ids. A work-tree file whose git blob id is the staged one holds
+//! exactly the staged bytes and is read from disk (the usual pre-commit case: nothing changed
+//! since `git add`); the other blobs are streamed by one `git cat-file --batch`. So a
+//! pre-commit run costs one or two short-lived processes whatever the number of files.
 //!
 //! `--diff REF` keeps the findings whose line range intersects a line added or changed since
 //! `git merge-base REF HEAD` (the work tree against that commit, renames followed, so a
@@ -146,11 +148,29 @@ pub fn staged_inputs(
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let blobs = cat_blobs(cwd, files.iter().map(|(_, s)| s.clone()).collect())?;
+    let on_disk: Vec<Option<Vec<u8>>> = files
+        .iter()
+        .map(|(path, sha)| worktree_blob(&top.join(path), sha))
+        .collect();
+    let missing: Vec<String> = files
+        .iter()
+        .zip(&on_disk)
+        .filter(|(_, disk)| disk.is_none())
+        .map(|((_, sha), _)| sha.clone())
+        .collect();
+    let blobs = if missing.is_empty() {
+        HashMap::new()
+    } else {
+        cat_blobs(cwd, missing)?
+    };
     let mut inputs: Vec<Input> = files
         .into_iter()
-        .filter_map(|(path, sha)| {
-            let content = blobs.get(&sha)?.clone();
+        .zip(on_disk)
+        .filter_map(|((path, sha), disk)| {
+            let content = match disk {
+                Some(bytes) => bytes,
+                None => blobs.get(&sha)?.clone(),
+            };
             let abs = top.join(&path);
             Some(Input {
                 display: relative(&abs, &here),
@@ -162,6 +182,41 @@ pub fn staged_inputs(
         .collect();
     inputs.sort_by(|a, b| a.display.cmp(&b.display));
     Ok(inputs)
+}
+
+/// Work-tree files bigger than this are read from git, not hashed.
+const HASHED_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// The bytes of the file at `path` when they are the blob `sha` (git's id of a blob: SHA-1,
+/// or SHA-256 in a repository with that object format, of `blob <len>\0` and the bytes).
+/// Line-ending conversion, clean filters and later edits all change the id, so a file they
+/// touched is read from git instead.
+fn worktree_blob(path: &Path, sha: &str) -> Option<Vec<u8>> {
+    use sha1::Digest;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > HASHED_LIMIT {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let header = format!("blob {}\0", bytes.len());
+    let id = match sha.len() {
+        40 => format!(
+            "{:x}",
+            sha1::Sha1::new()
+                .chain_update(&header)
+                .chain_update(&bytes)
+                .finalize()
+        ),
+        64 => format!(
+            "{:x}",
+            sha2::Sha256::new()
+                .chain_update(&header)
+                .chain_update(&bytes)
+                .finalize()
+        ),
+        _ => return None,
+    };
+    id.eq_ignore_ascii_case(sha).then_some(bytes)
 }
 
 /// Reads blobs by id through one `git cat-file --batch` process.

@@ -97,6 +97,87 @@ fn staged_checks_the_index_not_the_work_tree() {
     assert_eq!(json(r.path(), &["--staged"]), (Some(0), vec![]));
 }
 
+/// Runs phi-lint in `dir` with a `git` first on PATH that refuses `cat-file` (and runs the
+/// real git otherwise): a staged blob can then only come from the work tree.
+fn json_without_cat_file(dir: &Path, extra: &[&str]) -> (Option<i32>, Vec<(String, String, u64)>) {
+    use std::os::unix::fs::PermissionsExt;
+    let shim = tempfile::tempdir().unwrap();
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let script = shim.path().join("git");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = cat-file ] && exit 1; done\nexec {} \"$@\"\n",
+            real.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        shim.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = Command::new(bin())
+        .args(&args)
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (o.status.code(), findings(&o))
+}
+
+#[test]
+fn staged_files_unchanged_since_add_are_read_from_the_work_tree() {
+    let r = repo(&[("README.md", "notes\n")]);
+    write(r.path(), "config/.env", BAD_ENV);
+    git(r.path(), &["add", "config/.env"]);
+    // The work tree holds the staged bytes: git is asked for the list only.
+    let found = vec![("PHI101".to_string(), "config/.env".to_string(), 2)];
+    assert_eq!(
+        json_without_cat_file(r.path(), &["--staged"]),
+        (Some(1), found.clone())
+    );
+    // Edited after `git add`: the blob must come from git (here refused, so nothing is read).
+    write(r.path(), "config/.env", GOOD_ENV);
+    assert_ne!(json_without_cat_file(r.path(), &["--staged"]).1, found);
+    assert_eq!(json(r.path(), &["--staged"]), (Some(1), found.clone()));
+
+    // Line endings converted on `git add`: the work tree (CRLF) is not the blob (LF).
+    git(r.path(), &["config", "core.autocrlf", "true"]);
+    write(r.path(), "config/.env", &BAD_ENV.replace('\n', "\r\n"));
+    git(r.path(), &["add", "config/.env"]);
+    assert_eq!(json(r.path(), &["--staged"]), (Some(1), found));
+}
+
+#[test]
+fn staged_reads_a_sha256_repository() {
+    let t = tree(&[("README.md", "notes\n")]);
+    git(
+        t.path(),
+        &["init", "-q", "--object-format=sha256", "-b", "main"],
+    );
+    write(t.path(), "config/.env", BAD_ENV);
+    git(t.path(), &["add", "config/.env"]);
+    let found = vec![("PHI101".to_string(), "config/.env".to_string(), 2)];
+    assert_eq!(
+        json_without_cat_file(t.path(), &["--staged"]),
+        (Some(1), found.clone())
+    );
+    write(t.path(), "config/.env", GOOD_ENV);
+    assert_eq!(json(t.path(), &["--staged"]), (Some(1), found));
+}
+
 #[test]
 fn staged_works_in_a_linked_worktree() {
     // A linked worktree has a `.git` file, not a folder; its top level is found all the same.
