@@ -4,6 +4,10 @@
 //! Each rule lists keywords (gitleaks-style); a rule runs on a file only if one of its
 //! keywords occurs in it and, when the rule has a second group (`keywords-also`), one of
 //! those too, compared ASCII-case-insensitively. Both groups share the one automaton.
+//!
+//! A gate's word sets (the segments of the names a flow starts at) are compared with their
+//! case as well, as the names are matched: a second, case-sensitive pass runs only over the
+//! files whose sets hold without case.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -34,6 +38,8 @@ impl RuleKeys {
 struct GateIds {
     groups: Vec<Vec<usize>>,
     sets: Vec<Vec<usize>>,
+    /// `sets` as ids of the case-sensitive automaton.
+    exact_sets: Vec<Vec<usize>>,
     text: Option<crate::rule::LazyRegex>,
 }
 
@@ -50,6 +56,9 @@ pub struct Prefilter {
     rules: Vec<RuleIds>,
     /// Word sets asked about besides the rules ([`Prefilter::with_probes`]).
     probes: Vec<Vec<usize>>,
+    /// The gates' set words, with their case (see the module docs).
+    exact: Option<AhoCorasick>,
+    exact_patterns: usize,
 }
 
 impl Prefilter {
@@ -85,6 +94,16 @@ impl Prefilter {
                 patterns.len() - 1
             })
         };
+        let mut exact_words: Vec<String> = Vec::new();
+        let mut exact_id = |w: &String| -> usize {
+            match exact_words.iter().position(|x| x == w) {
+                Some(i) => i,
+                None => {
+                    exact_words.push(w.clone());
+                    exact_words.len() - 1
+                }
+            }
+        };
         let mut compiled = Vec::with_capacity(rules.len());
         for r in rules {
             let any = r.any.iter().map(&mut id).collect();
@@ -101,6 +120,11 @@ impl Prefilter {
                             .sets
                             .iter()
                             .map(|ws| ws.iter().map(&mut id).collect())
+                            .collect(),
+                        exact_sets: g
+                            .sets
+                            .iter()
+                            .map(|ws| ws.iter().map(&mut exact_id).collect())
                             .collect(),
                         text: g.text.clone(),
                     })
@@ -128,11 +152,21 @@ impl Prefilter {
                 .build(&patterns)
                 .ok()
         };
+        let exact = (!exact_words.is_empty())
+            .then(|| {
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&exact_words)
+                    .ok()
+            })
+            .flatten();
         Prefilter {
             ac,
             patterns: patterns.len(),
             rules: compiled,
             probes,
+            exact,
+            exact_patterns: exact_words.len(),
         }
     }
 
@@ -157,6 +191,18 @@ impl Prefilter {
         let any = |ids: &[usize]| ids.iter().any(|&i| seen[i]);
         let as_str = std::sync::OnceLock::new();
         let text_str = || *as_str.get_or_init(|| std::str::from_utf8(text).ok());
+        let exact_seen = std::sync::OnceLock::new();
+        let exact = || {
+            exact_seen.get_or_init(|| {
+                let mut seen = vec![false; self.exact_patterns];
+                if let Some(ac) = &self.exact {
+                    for m in ac.find_overlapping_iter(text) {
+                        seen[m.pattern().as_usize()] = true;
+                    }
+                }
+                seen
+            })
+        };
         let rules = (0..self.rules.len())
             .filter(|&r| {
                 let rule = &self.rules[r];
@@ -169,7 +215,11 @@ impl Prefilter {
                 gates.iter().any(|g| {
                     g.groups.iter().all(|ids| any(ids))
                         && (g.sets.is_empty()
-                            || g.sets.iter().any(|set| set.iter().all(|&i| seen[i])))
+                            || (g.sets.iter().any(|set| set.iter().all(|&i| seen[i]))
+                                && g.exact_sets.iter().any(|set| {
+                                    let exact = exact();
+                                    set.iter().all(|&i| exact[i])
+                                })))
                         && g.text.as_ref().is_none_or(|re| {
                             // Text that is not UTF-8 was decoded before it got here; keep
                             // the rule when in doubt.
@@ -231,6 +281,11 @@ mod tests {
         }]);
         assert!(flow.rules_for(b"log(chat); create()").is_empty());
         assert_eq!(flow.rules_for(b"log(c.chat.completions.create())"), vec![0]);
+        // Set words keep their case (names are matched with it); the keywords do not.
+        assert!(flow
+            .rules_for(b"log(c.Chat.Completions.Create())")
+            .is_empty());
+        assert_eq!(flow.rules_for(b"LOG(c.chat.completions.create())"), vec![0]);
         assert_eq!(flow.rules_for(b"log(summarize_note(x))"), vec![0]);
     }
 
