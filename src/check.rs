@@ -154,7 +154,8 @@ pub struct Checker<'a> {
     /// (`exclude-paths`) see paths relative to their root, so a `tests/` folder above the
     /// project, or named as the root, never matches.
     pub roots: Vec<PathBuf>,
-    prefilter: Prefilter,
+    /// Built by [`Checker::gather_project`] for the inputs it sees, or on first use.
+    prefilter: std::sync::OnceLock<Prefilter>,
     /// Variables an active rule asks about (`unless-project-sets`) still to be gathered
     /// while the config files are checked (see [`Checker::gather_project`]).
     deferred: Vec<String>,
@@ -178,14 +179,10 @@ const MINIFIED_LINE: usize = 5_000;
 
 impl<'a> Checker<'a> {
     pub fn new(catalog: &'a Catalog, settings: &'a Settings, active: Vec<usize>) -> Checker<'a> {
-        let keys: Vec<RuleKeys> = active
-            .iter()
-            .map(|&i| RuleKeys::of(&catalog.rules[i]))
-            .collect();
         Checker {
             catalog,
             settings,
-            prefilter: Prefilter::with_probes(&keys, &[], false),
+            prefilter: std::sync::OnceLock::new(),
             active,
             project: Project::default(),
             deferred: Vec::new(),
@@ -218,6 +215,7 @@ impl<'a> Checker<'a> {
     /// the variables from the same read and parse, then checks the code files. Otherwise the
     /// config files are read here.
     pub fn gather_project(&mut self, inputs: &[Input], all_checked: bool) {
+        self.many = inputs.len() >= MANY_INPUTS;
         if all_checked {
             // `run` sees the same files: it finds the content functions from the parse it
             // makes anyway (see `run_code`).
@@ -226,11 +224,9 @@ impl<'a> Checker<'a> {
             self.gather_content_functions(inputs);
         }
         self.gather_module_params(inputs);
-        self.many = inputs.len() >= MANY_INPUTS;
-        if !self.project.content_functions.is_empty() || self.inline_flow.is_some() || self.many {
-            self.prefilter =
-                self.prefilter_with(&self.project.content_functions, self.inline_flow.as_ref());
-        }
+        self.prefilter = std::sync::OnceLock::from(
+            self.prefilter_with(&self.project.content_functions, self.inline_flow.as_ref()),
+        );
         let wanted = self.wanted();
         if wanted.is_empty() {
             return;
@@ -594,7 +590,9 @@ impl<'a> Checker<'a> {
     /// finding content functions on the way when that is left to `run`.
     fn first_pass(&self) -> Pass<'_> {
         Pass {
-            prefilter: &self.prefilter,
+            prefilter: self
+                .prefilter
+                .get_or_init(|| self.prefilter_with(&Default::default(), None)),
             content_triggers: self.inline_flow.as_ref(),
             only_with: None,
         }
