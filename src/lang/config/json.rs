@@ -6,28 +6,47 @@
 //! expressions as [`Value::Ident`]`("parameters.x")`, and parameter defaults as
 //! [`Assign`]s; parameter files assign `parameters.x` their `value`. Nested deployment
 //! templates are not opened.
+//!
+//! Most files are read by the hand-written parser in [`json_fast`], which gives up on
+//! anything it is not sure tree-sitter-json would parse cleanly; those files come here to
+//! tree-sitter and its error recovery. Both paths build the [`Tree`] through the same
+//! [`string_scalar`] and [`literal`], so they agree to the byte.
+
+use std::ops::Range;
 
 use tree_sitter::Node;
 
-use super::{collect_comments, emit_pair, emit_tree, note_depth, push_str, str_value};
+use super::{collect_comments, emit_pair, emit_tree, json_fast, note_depth, push_str, str_value};
 use super::{Pair, Scalar, Tree, MAX_DEPTH};
 use crate::facts::{Assign, Block, Facts, Value};
 use crate::lang::treesitter::{parse, text as node_text};
 
 pub(crate) fn extract(text: &str, f: &mut Facts) {
+    if let Some(t) = json_fast::parse(text, f).or_else(|| parse_tree_sitter(text, f)) {
+        lower(f, t);
+    }
+}
+
+/// The slow path, with tree-sitter's error recovery, for whatever the fast parser declines:
+/// the document's first value as a [`Tree`], comments and parse errors recorded in `f`.
+pub(super) fn parse_tree_sitter(text: &str, f: &mut Facts) -> Option<Tree> {
     let Some(tree) = parse(&tree_sitter_json::LANGUAGE.into(), text) else {
         f.notes.push("JSON parse abandoned (time budget)".into());
         f.parse_errors = true;
-        return;
+        return None;
     };
     let root = tree.root_node();
     f.parse_errors = root.has_error();
     collect_comments(f, root, text);
     let mut c = root.walk();
-    let Some(top) = root.named_children(&mut c).find(|n| n.kind() != "comment") else {
-        return;
-    };
-    let mut t = convert(top, text, f, 0);
+    let top = root
+        .named_children(&mut c)
+        .find(|n| n.kind() != "comment")?;
+    Some(convert(top, text, f, 0))
+}
+
+/// Entries, ARM blocks and assignments for a parsed document.
+pub(super) fn lower(f: &mut Facts, mut t: Tree) {
     let schema = t
         .get("$schema")
         .and_then(Tree::str)
@@ -230,10 +249,7 @@ fn convert(n: Node, src: &str, f: &mut Facts, depth: usize) -> Tree {
                     continue;
                 };
                 let (key, key_span) = match k.kind() {
-                    "string" => {
-                        let (t, _, _) = string(k, src);
-                        (t, k.byte_range())
-                    }
+                    "string" => (string(k.byte_range(), src).0, k.byte_range()),
                     _ => (node_text(k, src).to_string(), k.byte_range()),
                 };
                 let value = convert(v, src, f, depth + 1);
@@ -259,41 +275,47 @@ fn convert(n: Node, src: &str, f: &mut Facts, depth: usize) -> Tree {
                     .collect(),
             )
         }
-        "string" => {
-            let (text, span, raw) = string(n, src);
-            push_str(f, &text, n.byte_range(), span.start, raw);
-            Tree::Scalar(Scalar {
-                value: str_value(&text, false),
-                span: n.byte_range(),
-                content_start: span.start,
-                text,
-                raw_is_value: raw,
-            })
-        }
-        "number" | "true" | "false" | "null" => {
-            let text = node_text(n, src).to_string();
-            let value = match n.kind() {
-                "number" => Value::Number(text.clone()),
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                _ => Value::Null,
-            };
-            Tree::Scalar(Scalar {
-                value,
-                span: n.byte_range(),
-                content_start: n.start_byte(),
-                text,
-                raw_is_value: true,
-            })
-        }
+        "string" => string_scalar(n.byte_range(), src, f),
+        kind @ ("number" | "true" | "false" | "null") => literal(kind, n.byte_range(), src),
         _ => Tree::Other,
     }
 }
 
-/// A string node's decoded text, content span and whether the text is the raw content.
-fn string(n: Node, src: &str) -> (String, std::ops::Range<usize>, bool) {
-    let r = n.byte_range();
-    let raw = node_text(n, src);
+/// A string value as a scalar, also recorded as a string literal.
+pub(super) fn string_scalar(r: Range<usize>, src: &str, f: &mut Facts) -> Tree {
+    let (text, content, raw) = string(r.clone(), src);
+    push_str(f, &text, r.clone(), content.start, raw);
+    Tree::Scalar(Scalar {
+        value: str_value(&text, false),
+        span: r,
+        content_start: content.start,
+        text,
+        raw_is_value: raw,
+    })
+}
+
+/// A `number`, `true`, `false` or `null` token (named by its node kind) as a scalar.
+pub(super) fn literal(kind: &str, r: Range<usize>, src: &str) -> Tree {
+    let text = src.get(r.clone()).unwrap_or("").to_string();
+    let value = match kind {
+        "number" => Value::Number(text.clone()),
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => Value::Null,
+    };
+    Tree::Scalar(Scalar {
+        value,
+        content_start: r.start,
+        span: r,
+        text,
+        raw_is_value: true,
+    })
+}
+
+/// The decoded text of the string token at `r` (quotes included), its content span and
+/// whether the text is the raw content.
+pub(super) fn string(r: Range<usize>, src: &str) -> (String, Range<usize>, bool) {
+    let raw = src.get(r.clone()).unwrap_or("");
     if raw.len() < 2 || !raw.ends_with('"') {
         let inner = raw.strip_prefix('"').unwrap_or(raw);
         return (inner.to_string(), r.end - inner.len()..r.end, true);

@@ -17,6 +17,7 @@ mod env;
 mod hcl;
 mod ini;
 mod json;
+mod json_fast;
 mod toml;
 mod yaml;
 
