@@ -18,8 +18,22 @@ pub const PARSE_BUDGET: Duration = Duration::from_secs(5);
 
 /// Parses `text`; `None` when the grammar could not be loaded or the budget ran out.
 pub fn parse(language: &Language, text: &str) -> Option<Tree> {
-    let mut parser = Parser::new();
+    // One parser per thread, reused from file to file (a parser owns its stack and lexer
+    // buffers; making one per file was a malloc storm on trees of small files).
+    thread_local! {
+        static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new(Parser::new());
+    }
+    PARSER.with(|p| match p.try_borrow_mut() {
+        Ok(mut parser) => parse_with(&mut parser, language, text),
+        // Re-entered (a frontend parsing an embedded language): a parser of its own.
+        Err(_) => parse_with(&mut Parser::new(), language, text),
+    })
+}
+
+fn parse_with(parser: &mut Parser, language: &Language, text: &str) -> Option<Tree> {
     parser.set_language(language).ok()?;
+    // A parse cut off by the time budget leaves state behind that would resume it.
+    parser.reset();
     let start = Instant::now();
     let mut progress = |_: &tree_sitter::ParseState| -> bool { start.elapsed() > PARSE_BUDGET };
     let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
