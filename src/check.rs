@@ -817,22 +817,32 @@ impl<'a> Checker<'a> {
         }
         // Asked for its content functions: a code file that mentions an LLM call (or, in
         // round two, a content function) is parsed even when no rule needs it.
-        let rel_path = self.rule_path(input);
+        // The rule path and the absolute path are made only for files that get this far
+        // (most files of a tree stop at the prefilter).
+        let rel_cell = std::cell::OnceCell::new();
+        let rel_cell = &rel_cell;
+        let rel_path = move || rel_cell.get_or_init(|| self.rule_path(input)).as_str();
         let (admitted, may_trigger) = pass.prefilter.scan(scanned);
         let wants_flow = lang.is_code()
             && may_trigger
             && pass.content_triggers.is_some_and(|ac| ac.is_match(scanned))
-            && self.exports_content_functions(&rel_path);
+            && self.exports_content_functions(rel_path());
         let mut rules: Vec<usize> = admitted
             .into_iter()
             .map(|k| self.active[k])
             .filter(|&ri| {
-                engine::may_report(self.catalog, ri, lang, &rel_path, &self.settings.envelope)
+                engine::may_report(self.catalog, ri, lang, rel_path(), &self.settings.envelope)
             })
             .collect();
         // The module and package lookups walk folders from the file: from its absolute path,
         // so a file named relatively (`phi-lint check main.tf`) has a parent folder too.
-        let full_path = std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone());
+        let full_cell = std::cell::OnceCell::new();
+        let full_cell = &full_cell;
+        let full_path = move || {
+            full_cell.get_or_init(|| {
+                std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone())
+            })
+        };
         // Rules the check would drop whole for what the text shows (an API description, a
         // provider's own code) are dropped before the parse. `check` decides the same again.
         if let Some(t) = std::str::from_utf8(scanned)
@@ -848,7 +858,7 @@ impl<'a> Checker<'a> {
                 engine::skips_provider_code(self.catalog, *ri, &self.settings.check_provider_code)
             };
             if rules.iter().any(skips)
-                && engine::is_provider_code(&self.catalog.knowledge, &full_path, lang, t)
+                && engine::is_provider_code(&self.catalog.knowledge, full_path(), lang, t)
             {
                 rules.retain(|ri| !skips(ri));
             }
@@ -908,9 +918,9 @@ impl<'a> Checker<'a> {
         };
         let ctx = FileCtx {
             abs_path: abs_path.as_deref(),
-            path: Some(&full_path),
+            path: Some(full_path()),
             check_provider_code: &self.settings.check_provider_code,
-            rel_path: &rel_path,
+            rel_path: rel_path(),
             lang,
             text: &text,
             facts: &facts,
