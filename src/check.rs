@@ -104,12 +104,16 @@ impl Words {
 /// after `@` (a decorator) or `new`. The flow analysis uses a content function only where it
 /// is called (`flow::returns_content`), so a file that only names one elsewhere — in a comment,
 /// a string, a definition's docs — gets the same findings whatever the names are.
+///
+/// The automaton reports leftmost-longest matches without overlaps: a name hidden by a longer
+/// one starting at the same place, or starting inside it, is never a whole identifier there
+/// unless the longer one is too (a `#private` name), and then both end at the same place.
 struct Mention(aho_corasick::AhoCorasick);
 
 impl Mention {
     fn is_match(&self, text: &[u8]) -> bool {
         let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
-        self.0.find_overlapping_iter(text).any(|m| {
+        self.0.find_iter(text).any(|m| {
             let before = m.start().checked_sub(1).map(|i| text[i]);
             let after = text.get(m.end()).copied();
             if before.is_some_and(ident) || after.is_some_and(ident) {
@@ -635,10 +639,12 @@ impl<'a> Checker<'a> {
             .filter(|&i| lang::detect(&inputs[i].path).is_some_and(|l| l.is_code()))
             .collect();
         // A call resolves to a content function by its exact last name segment, so a file
-        // "mentions" one only where the name occurs as a whole word, case and all.
+        // "mentions" one only where the name occurs as a whole word, case and all. Every code
+        // file is searched (twice with a third round): a DFA, leftmost-longest (see `Mention`).
         let names_ac = |names: &mut dyn Iterator<Item = &String>| {
             aho_corasick::AhoCorasickBuilder::new()
-                .match_kind(aho_corasick::MatchKind::Standard)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(names)
                 .ok()
                 .map(Mention)

@@ -156,6 +156,7 @@ impl Prefilter {
             .then(|| {
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::Standard)
+                    .kind(many.then_some(AhoCorasickKind::DFA))
                     .build(&exact_words)
                     .ok()
             })
