@@ -111,6 +111,16 @@ impl Words {
 struct Mention(aho_corasick::AhoCorasick);
 
 impl Mention {
+    /// Every code file is searched (twice with a third round): a DFA, leftmost-longest.
+    fn new<'n>(names: &mut dyn Iterator<Item = &'n String>) -> Option<Mention> {
+        aho_corasick::AhoCorasickBuilder::new()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(names)
+            .ok()
+            .map(Mention)
+    }
+
     fn is_match(&self, text: &[u8]) -> bool {
         let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
         self.0.find_iter(text).any(|m| {
@@ -639,16 +649,8 @@ impl<'a> Checker<'a> {
             .filter(|&i| lang::detect(&inputs[i].path).is_some_and(|l| l.is_code()))
             .collect();
         // A call resolves to a content function by its exact last name segment, so a file
-        // "mentions" one only where the name occurs as a whole word, case and all. Every code
-        // file is searched (twice with a third round): a DFA, leftmost-longest (see `Mention`).
-        let names_ac = |names: &mut dyn Iterator<Item = &String>| {
-            aho_corasick::AhoCorasickBuilder::new()
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(names)
-                .ok()
-                .map(Mention)
-        };
+        // "mentions" one only where the name occurs as a whole word, case and all.
+        let names_ac = |names: &mut dyn Iterator<Item = &String>| Mention::new(names);
         let calls: Vec<Vec<String>> = found.iter().map(|n| vec![format!("{n}(")]).collect();
         let (Some(calls), Some(mention)) = (Words::new(&calls), names_ac(&mut found.iter())) else {
             return results;
@@ -1106,5 +1108,39 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
         ".".into()
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_content_function_is_mentioned_where_it_may_be_called() {
+        let names: Vec<String> = ["generate", "generateText", "#bind", "bind"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let m = Mention::new(&mut names.iter()).unwrap();
+        for called in [
+            "x = await ai.generateText({ prompt })",
+            "out = generate (prompt)",
+            "r = llm.generate<string>(p)",
+            "@generate\ndef f(): ...",
+            "const g = new generate;",
+            "this.#bind(x)",
+            "bind?.(x)",
+        ] {
+            assert!(m.is_match(called.as_bytes()), "{called}");
+        }
+        for named in [
+            "// generate the summary",
+            "regenerate(x)",
+            "generateTexts(x)",
+            "const generate_ = 1;",
+            "docs: 'bind the handler'",
+        ] {
+            assert!(!m.is_match(named.as_bytes()), "{named}");
+        }
     }
 }
