@@ -112,7 +112,7 @@ struct Mention(aho_corasick::AhoCorasick);
 
 impl Mention {
     /// Every code file is searched (twice with a third round): a DFA, leftmost-longest.
-    fn new<'n>(names: &mut dyn Iterator<Item = &'n String>) -> Option<Mention> {
+    fn new(names: &mut dyn Iterator<Item = &String>) -> Option<Mention> {
         aho_corasick::AhoCorasickBuilder::new()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
