@@ -256,7 +256,18 @@ fn cat_blobs(cwd: &Path, shas: Vec<String>) -> Result<HashMap<String, Vec<u8>>, 
         blobs.insert(parts[0].to_string(), buf);
     }
     let _ = writer.join();
-    let _ = child.wait();
+    let status = child.wait();
+    // A staged file git does not hand over would be left unchecked, and a pre-commit hook
+    // would pass it: that is an error, not a file to skip.
+    if let Some(missing) = shas.iter().find(|s| !blobs.contains_key(s.as_str())) {
+        let how = match status {
+            Ok(s) if !s.success() => format!(" ({s})"),
+            _ => String::new(),
+        };
+        return Err(Failure(format!(
+            "git cat-file --batch did not return the staged blob {missing}{how}: the staged files cannot be read"
+        )));
+    }
     Ok(blobs)
 }
 

@@ -99,7 +99,7 @@ fn staged_checks_the_index_not_the_work_tree() {
 
 /// Runs phi-lint in `dir` with a `git` first on PATH that refuses `cat-file` (and runs the
 /// real git otherwise): a staged blob can then only come from the work tree.
-fn json_without_cat_file(dir: &Path, extra: &[&str]) -> (Option<i32>, Vec<(String, String, u64)>) {
+fn without_cat_file(dir: &Path, extra: &[&str]) -> std::process::Output {
     use std::os::unix::fs::PermissionsExt;
     let shim = tempfile::tempdir().unwrap();
     let real = String::from_utf8(
@@ -127,13 +127,17 @@ fn json_without_cat_file(dir: &Path, extra: &[&str]) -> (Option<i32>, Vec<(Strin
     );
     let mut args = vec!["check", "--format", "json"];
     args.extend_from_slice(extra);
-    let o = Command::new(bin())
+    Command::new(bin())
         .args(&args)
         .current_dir(dir)
         .env("PATH", path)
         .env("NO_COLOR", "1")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn json_without_cat_file(dir: &Path, extra: &[&str]) -> (Option<i32>, Vec<(String, String, u64)>) {
+    let o = without_cat_file(dir, extra);
     (o.status.code(), findings(&o))
 }
 
@@ -148,9 +152,16 @@ fn staged_files_unchanged_since_add_are_read_from_the_work_tree() {
         json_without_cat_file(r.path(), &["--staged"]),
         (Some(1), found.clone())
     );
-    // Edited after `git add`: the blob must come from git (here refused, so nothing is read).
+    // Edited after `git add`: the blob must come from git. Refused, the run stops with a
+    // message (exit 2) instead of passing the unread file.
     write(r.path(), "config/.env", GOOD_ENV);
-    assert_ne!(json_without_cat_file(r.path(), &["--staged"]).1, found);
+    let o = without_cat_file(r.path(), &["--staged"]);
+    assert_eq!(o.status.code(), Some(2), "{}", crate::support::stderr(&o));
+    assert!(
+        crate::support::stderr(&o).contains("git cat-file --batch did not return the staged blob"),
+        "{}",
+        crate::support::stderr(&o)
+    );
     assert_eq!(json(r.path(), &["--staged"]), (Some(1), found.clone()));
 
     // Line endings converted on `git add`: the work tree (CRLF) is not the blob (LF).
