@@ -53,7 +53,7 @@ struct Words {
     ac: aho_corasick::AhoCorasick,
     sets: Vec<Vec<usize>>,
     words: usize,
-    /// The sets as given, for [`Prefilter::with_probes`].
+    /// The sets as given, for [`Prefilter::new`].
     given: Vec<Vec<String>>,
 }
 
@@ -185,7 +185,7 @@ pub struct Checker<'a> {
     many: bool,
 }
 
-/// From this many inputs on, the prefilter is compiled to a DFA (see [`Prefilter::with_probes`]).
+/// From this many inputs on, the prefilter is compiled to a DFA (see [`Prefilter::new`]).
 const MANY_INPUTS: usize = 64;
 
 /// Lines longer than this in a JS file mark it as minified.
@@ -445,7 +445,7 @@ impl<'a> Checker<'a> {
                 keys
             })
             .collect();
-        Prefilter::with_probes(&keys, triggers.map_or(&[], |w| &w.given[..]), self.many)
+        Prefilter::new(&keys, triggers.map_or(&[], |w| &w.given[..]), self.many)
     }
 
     /// The functions of one code file that return LLM content, when it mentions a trigger.

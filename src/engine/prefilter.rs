@@ -54,7 +54,7 @@ pub struct Prefilter {
     ac: Option<AhoCorasick>,
     patterns: usize,
     rules: Vec<RuleIds>,
-    /// Word sets asked about besides the rules ([`Prefilter::with_probes`]).
+    /// Word sets asked about besides the rules ([`Prefilter::new`]).
     probes: Vec<Vec<usize>>,
     /// The gates' set words, with their case (see the module docs).
     exact: Option<AhoCorasick>,
@@ -62,29 +62,14 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    /// `keywords[i]` are the keywords of rule `i`; no second group, no gates.
-    pub fn new(keywords: &[Vec<String>]) -> Prefilter {
-        let rules: Vec<RuleKeys> = keywords
-            .iter()
-            .map(|k| RuleKeys {
-                any: k.clone(),
-                ..RuleKeys::default()
-            })
-            .collect();
-        Prefilter::with_rules(&rules)
-    }
-
-    pub fn with_rules(rules: &[RuleKeys]) -> Prefilter {
-        Prefilter::with_probes(rules, &[], true)
-    }
-
-    /// Like [`Prefilter::with_rules`], and [`Prefilter::scan`] also tells whether the text
-    /// holds every word of one of the `probes` sets (ASCII case ignored), from the same pass:
-    /// a caller that needs the exact (case-sensitive) answer searches only texts that pass.
+    /// The prefilter of `rules` (rule `i` of the result is `rules[i]`). [`Prefilter::scan`] also
+    /// tells whether the text holds every word of one of the `probes` sets (ASCII case
+    /// ignored), from the same pass: a caller that needs the exact (case-sensitive) answer
+    /// searches only texts that pass.
     /// `many` says the prefilter will scan many files: it is then compiled to a DFA, the
     /// fastest per byte but the slowest to build (a few milliseconds, most of a pre-commit
     /// run on five files, which gets a contiguous NFA instead).
-    pub fn with_probes(rules: &[RuleKeys], probes: &[Vec<String>], many: bool) -> Prefilter {
+    pub fn new(rules: &[RuleKeys], probes: &[Vec<String>], many: bool) -> Prefilter {
         let mut patterns: Vec<String> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
         let mut id = |w: &String| -> usize {
@@ -171,15 +156,10 @@ impl Prefilter {
         }
     }
 
-    /// The rules (indices as given) that may match `text`, sorted. One pass of the
+    /// The rules (indices as given) that may match `text`, sorted, and whether it holds every
+    /// word of one probe set (always `true` when there are no probes). One pass of the
     /// automaton marks the keywords present; a rule's text regexes run only when its
     /// keywords already admit it.
-    pub fn rules_for(&self, text: &[u8]) -> Vec<usize> {
-        self.scan(text).0
-    }
-
-    /// The rules that may match `text` ([`Prefilter::rules_for`]) and whether it holds every
-    /// word of one probe set (always `true` when there are no probes).
     pub fn scan(&self, text: &[u8]) -> (Vec<usize>, bool) {
         let mut seen = vec![false; self.patterns];
         if let Some(ac) = &self.ac {
@@ -237,6 +217,14 @@ impl Prefilter {
 mod tests {
     use super::*;
 
+    fn with_rules(rules: &[RuleKeys]) -> Prefilter {
+        Prefilter::new(rules, &[], false)
+    }
+
+    fn rules_for(p: &Prefilter, text: &[u8]) -> Vec<usize> {
+        p.scan(text).0
+    }
+
     #[test]
     fn a_rule_whose_matches_all_have_gates_needs_one_of_them() {
         let gate = |groups: &[&[&str]], text: Option<&str>| Gate {
@@ -247,7 +235,7 @@ mod tests {
             sets: vec![],
             text: text.map(|t| crate::rule::LazyRegex::new(t).unwrap()),
         };
-        let p = Prefilter::with_rules(&[
+        let p = with_rules(&[
             RuleKeys {
                 any: vec!["azure".into()],
                 also: vec![],
@@ -262,13 +250,13 @@ mod tests {
                 gates: None,
             },
         ]);
-        assert_eq!(p.rules_for(b"azure region"), vec![1]);
-        assert_eq!(p.rules_for(b"AzureOpenAI()"), vec![1]);
-        assert_eq!(p.rules_for(b"azureopenai().CREATE()"), vec![0, 1]);
-        assert_eq!(p.rules_for(b"azure key deadbeef"), vec![0, 1]);
+        assert_eq!(rules_for(&p, b"azure region"), vec![1]);
+        assert_eq!(rules_for(&p, b"AzureOpenAI()"), vec![1]);
+        assert_eq!(rules_for(&p, b"azureopenai().CREATE()"), vec![0, 1]);
+        assert_eq!(rules_for(&p, b"azure key deadbeef"), vec![0, 1]);
 
         // Flow gates: every word of one set.
-        let flow = Prefilter::with_rules(&[RuleKeys {
+        let flow = with_rules(&[RuleKeys {
             any: vec!["log".into()],
             also: vec![],
             gates: Some(vec![Gate {
@@ -280,14 +268,18 @@ mod tests {
                 text: None,
             }]),
         }]);
-        assert!(flow.rules_for(b"log(chat); create()").is_empty());
-        assert_eq!(flow.rules_for(b"log(c.chat.completions.create())"), vec![0]);
+        assert!(rules_for(&flow, b"log(chat); create()").is_empty());
+        assert_eq!(
+            rules_for(&flow, b"log(c.chat.completions.create())"),
+            vec![0]
+        );
         // Set words keep their case (names are matched with it); the keywords do not.
-        assert!(flow
-            .rules_for(b"log(c.Chat.Completions.Create())")
-            .is_empty());
-        assert_eq!(flow.rules_for(b"LOG(c.chat.completions.create())"), vec![0]);
-        assert_eq!(flow.rules_for(b"log(summarize_note(x))"), vec![0]);
+        assert!(rules_for(&flow, b"log(c.Chat.Completions.Create())").is_empty());
+        assert_eq!(
+            rules_for(&flow, b"LOG(c.chat.completions.create())"),
+            vec![0]
+        );
+        assert_eq!(rules_for(&flow, b"log(summarize_note(x))"), vec![0]);
     }
 
     #[test]
@@ -300,26 +292,30 @@ mod tests {
             vec!["chat".into(), "create".into()],
             vec!["summarize(".into()],
         ];
-        let p = Prefilter::with_probes(&keys, &sets, false);
+        let p = Prefilter::new(&keys, &sets, false);
         assert_eq!(p.scan(b"log(chat.Create())"), (vec![0], true));
         assert_eq!(p.scan(b"chat only"), (vec![], false));
         assert_eq!(p.scan(b"x = summarize(y)"), (vec![], true));
-        assert_eq!(
-            Prefilter::with_rules(&keys).scan(b"nothing"),
-            (vec![], true)
-        );
+        assert_eq!(with_rules(&keys).scan(b"nothing"), (vec![], true));
     }
 
     #[test]
     fn admits_rules_by_keyword_case_insensitively() {
-        let p = Prefilter::new(&[
-            vec!["OpenAI".into()],
-            vec!["sentry".into(), "openai".into()],
-            vec!["zzz".into()],
-        ]);
-        assert_eq!(p.rules_for(b"from OPENAI import x"), vec![0, 1]);
-        assert_eq!(p.rules_for(b"import sentry_sdk"), vec![1]);
-        assert!(p.rules_for(b"nothing here").is_empty());
+        let any = |words: &[&str]| RuleKeys {
+            any: words.iter().map(|w| w.to_string()).collect(),
+            ..RuleKeys::default()
+        };
+        // Both automaton kinds: a DFA for many files, a contiguous NFA for a few.
+        for many in [true, false] {
+            let p = Prefilter::new(
+                &[any(&["OpenAI"]), any(&["sentry", "openai"]), any(&["zzz"])],
+                &[],
+                many,
+            );
+            assert_eq!(rules_for(&p, b"from OPENAI import x"), vec![0, 1]);
+            assert_eq!(rules_for(&p, b"import sentry_sdk"), vec![1]);
+            assert!(rules_for(&p, b"nothing here").is_empty());
+        }
     }
 
     #[test]
@@ -329,13 +325,13 @@ mod tests {
             also: also.iter().map(|s| s.to_string()).collect(),
             gates: None,
         };
-        let p = Prefilter::with_rules(&[
+        let p = with_rules(&[
             keys(&["log"], &["completion", "invoke"]),
             keys(&["log"], &[]),
             keys(&["x"], &["log"]),
         ]);
-        assert_eq!(p.rules_for(b"logger.info(x)"), vec![1, 2]);
-        assert_eq!(p.rules_for(b"log(llm.INVOKE(p))"), vec![0, 1]);
-        assert!(p.rules_for(b"invoke only").is_empty());
+        assert_eq!(rules_for(&p, b"logger.info(x)"), vec![1, 2]);
+        assert_eq!(rules_for(&p, b"log(llm.INVOKE(p))"), vec![0, 1]);
+        assert!(rules_for(&p, b"invoke only").is_empty());
     }
 }
