@@ -47,7 +47,8 @@ struct Pass<'p> {
     only_with: Option<&'p Mention>,
 }
 
-/// Sets of words: a text matches when it holds every word of one set (case and all).
+/// Sets of words: a text matches when it holds every word of one set (case and all), each as
+/// a whole identifier ([`crate::engine::prefilter::is_whole_word`]).
 #[derive(Clone)]
 struct Words {
     ac: aho_corasick::AhoCorasick,
@@ -92,7 +93,9 @@ impl Words {
     fn is_match(&self, text: &[u8]) -> bool {
         let mut seen = vec![false; self.words];
         for m in self.ac.find_overlapping_iter(text) {
-            seen[m.pattern().as_usize()] = true;
+            if crate::engine::prefilter::is_whole_word(text, m.start(), m.end()) {
+                seen[m.pattern().as_usize()] = true;
+            }
         }
         self.sets.iter().any(|set| set.iter().all(|&i| seen[i]))
     }

@@ -6,8 +6,8 @@
 //! those too, compared ASCII-case-insensitively. Both groups share the one automaton.
 //!
 //! A gate's word sets (the segments of the names a flow starts at) are compared with their
-//! case as well, as the names are matched: a second, case-sensitive pass runs only over the
-//! files whose sets hold without case.
+//! case as well, as the names are matched, and as whole identifiers ([`is_whole_word`]): a
+//! second, case-sensitive pass runs only over the files whose sets hold without case.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -178,7 +178,9 @@ impl Prefilter {
                 let mut seen = vec![false; self.exact_patterns];
                 if let Some(ac) = &self.exact {
                     for m in ac.find_overlapping_iter(text) {
-                        seen[m.pattern().as_usize()] = true;
+                        if is_whole_word(text, m.start(), m.end()) {
+                            seen[m.pattern().as_usize()] = true;
+                        }
                     }
                 }
                 seen
@@ -213,9 +215,45 @@ impl Prefilter {
     }
 }
 
+/// Whether `text[start..end]` is not part of a longer identifier: the byte before it and its
+/// first byte are not both identifier bytes (ASCII letters, digits, `_`), nor its last byte
+/// and the byte after it. A gate's set words are segments of called names, which the code
+/// spells as whole identifiers (`invoke` is not in `uninvoked`); a word that does not start
+/// or end with an identifier byte (`@langchain`) is not bounded on that side.
+pub fn is_whole_word(text: &[u8], start: usize, end: usize) -> bool {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let joined = |a: Option<&u8>, b: Option<&u8>| matches!((a, b), (Some(&a), Some(&b)) if ident(a) && ident(b));
+    start < end
+        && !joined(
+            start.checked_sub(1).and_then(|i| text.get(i)),
+            text.get(start),
+        )
+        && !joined(text.get(end - 1), text.get(end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_words_are_bounded_by_what_cannot_continue_an_identifier() {
+        let at = |text: &str, word: &str| {
+            let start = text.find(word).unwrap();
+            is_whole_word(text.as_bytes(), start, start + word.len())
+        };
+        assert!(at("invoke", "invoke"));
+        assert!(at("chain.invoke(x)", "invoke"));
+        assert!(at("\"invoke\"", "invoke"));
+        assert!(!at("uninvoked", "invoke"));
+        assert!(!at("invoke_all", "invoke"));
+        assert!(!at("reinvoke", "invoke"));
+        assert!(!at("invoke2", "invoke"));
+        // A word starting or ending with what is not an identifier byte is open on that side.
+        assert!(at("x@langchain/core", "@langchain"));
+        assert!(!at("x@langchainx", "@langchain"));
+        // Non-ASCII bytes do not join (the test is lenient there, never stricter).
+        assert!(at("éinvoke", "invoke"));
+    }
 
     fn with_rules(rules: &[RuleKeys]) -> Prefilter {
         Prefilter::new(rules, &[], false)
@@ -280,6 +318,18 @@ mod tests {
             vec![0]
         );
         assert_eq!(rules_for(&flow, b"log(summarize_note(x))"), vec![0]);
+        // Set words are whole identifiers: not inside a longer one.
+        assert!(rules_for(&flow, b"log(c.chat.completions.create_all())").is_empty());
+        assert!(rules_for(&flow, b"log(c.chat.completions.recreate())").is_empty());
+        assert!(rules_for(&flow, b"log(c.chat2.completions.create())").is_empty());
+        assert_eq!(
+            rules_for(&flow, b"create(x); log(chatty, c.chat.completions)"),
+            vec![0]
+        );
+        assert_eq!(
+            rules_for(&flow, b"log(c?.chat\n  .completions::create::<T>())"),
+            vec![0]
+        );
     }
 
     #[test]

@@ -959,14 +959,17 @@ fn gate_of(
 }
 
 /// For each `llm-calls` and `message-builders` pattern, its plain segments of three
-/// characters or more (`*.chat.completions.create` → chat, completions, create).
+/// characters or more (`*.chat.completions.create` → chat, completions, create). A call the
+/// pattern matches spells each of them as a whole identifier (the prefilter compares them so,
+/// see [`crate::engine::prefilter::is_whole_word`]); a segment joined to a `*`
+/// (`langchain*.HumanMessage`) may be part of a longer one and is left out.
 pub fn flow_seed_sets(k: &Knowledge) -> Vec<Vec<String>> {
     k.llm_call_patterns
         .iter()
         .chain(&k.message_builder_patterns)
         .map(|p| {
-            p.split(['.', '/', '*'])
-                .filter(|w| w.len() >= 3)
+            p.split(['.', '/'])
+                .filter(|w| w.len() >= 3 && !w.contains('*'))
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         })
@@ -1129,6 +1132,29 @@ mod tests {
     /// chat-history builder glob (flow matches need one in the file) and every callee glob (for call matches) must have a name segment containing
     /// one of the rule's second-group keywords, since a matching call spells that segment in
     /// the file (at the call or in the import that names it).
+    #[test]
+    fn flow_seed_sets_hold_the_whole_segments_of_each_pattern() {
+        let k = Knowledge {
+            llm_call_patterns: vec!["*.chat.completions.create".into(), "*.invoke".into()],
+            message_builder_patterns: vec![
+                "langchain*.HumanMessage".into(),
+                "@langchain/*.AIMessage".into(),
+            ],
+            ..Knowledge::default()
+        };
+        // `langchain*` may be the start of a longer identifier (`langchain_core`): left out,
+        // as the prefilter compares set words as whole identifiers.
+        assert_eq!(
+            flow_seed_sets(&k),
+            vec![
+                vec!["chat", "completions", "create"],
+                vec!["invoke"],
+                vec!["HumanMessage"],
+                vec!["@langchain", "AIMessage"],
+            ]
+        );
+    }
+
     #[test]
     fn keywords_also_cover_every_match() {
         let (_, ktext) = BUILTIN
