@@ -528,7 +528,7 @@ impl<'a> Checker<'a> {
         {
             return None;
         }
-        Some(source::decode(&bytes).text)
+        Some(source::decode_owned(bytes).text)
     }
 
     /// A minified or bundled JavaScript file, skipped unless vendored code is included.
@@ -886,7 +886,7 @@ impl<'a> Checker<'a> {
         {
             return Some(out);
         }
-        let decoded = early.unwrap_or_else(|| source::decode(&bytes));
+        let decoded = early.unwrap_or_else(|| source::decode_owned(bytes));
         if let Some(n) = decoded.note {
             note(&mut out, n);
         }

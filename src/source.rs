@@ -113,6 +113,18 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     decode_utf8(bytes)
 }
 
+/// [`decode`], taking the bytes: valid UTF-8 without a BOM (most files) becomes the text
+/// without a copy.
+pub fn decode_owned(bytes: Vec<u8>) -> Decoded {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return decode(&bytes);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Decoded { text, note: None },
+        Err(e) => decode(e.as_bytes()),
+    }
+}
+
 fn decode_utf8(bytes: &[u8]) -> Decoded {
     match std::str::from_utf8(bytes) {
         Ok(s) => Decoded {
@@ -166,5 +178,21 @@ mod tests {
         assert!(bad.note.is_some());
         assert!(looks_binary(b"a\0b"));
         assert!(!looks_binary(b"plain"));
+    }
+
+    #[test]
+    fn decoding_owned_bytes_gives_what_decoding_borrowed_ones_does() {
+        let cases: [&[u8]; 6] = [
+            b"plain",
+            b"",
+            b"\xEF\xBB\xBFwith bom",
+            b"ok\xFFok",
+            &[0xFF, 0xFE, b'h', 0, b'i', 0],
+            &[0xFE, 0xFF, 0, b'h', 0, b'i'],
+        ];
+        for bytes in cases {
+            let (a, b) = (decode(bytes), decode_owned(bytes.to_vec()));
+            assert_eq!((a.text, a.note), (b.text, b.note), "{bytes:?}");
+        }
     }
 }

@@ -59,9 +59,8 @@ pub(super) fn lower(f: &mut Facts, mut t: Tree) {
         arm_values(&mut t, 0);
     }
     if is_template {
-        arm_template(f, &t);
+        arm_template(f, t);
     } else {
-        emit_tree(f, &t, "", &(0..0), None, 0);
         if is_params {
             if let Some(Tree::Map(params)) = t.get("parameters") {
                 for p in params {
@@ -71,6 +70,7 @@ pub(super) fn lower(f: &mut Facts, mut t: Tree) {
                 }
             }
         }
+        emit_tree(f, t, "", &(0..0), None, 0);
     }
 }
 
@@ -95,14 +95,13 @@ fn assign(f: &mut Facts, target: String, v: &Tree) {
     });
 }
 
-fn arm_template(f: &mut Facts, t: &Tree) {
+fn arm_template(f: &mut Facts, t: Tree) {
     let Tree::Map(pairs) = t else { return };
     for p in pairs {
         if p.key == "resources" {
-            arm_resources(f, &p.value, None, 0);
+            arm_resources(f, p.value, None, 0);
             continue;
         }
-        emit_pair(f, p, "", None, 0);
         if p.key == "parameters" || p.key == "variables" {
             if let Tree::Map(items) = &p.value {
                 for item in items {
@@ -117,23 +116,24 @@ fn arm_template(f: &mut Facts, t: &Tree) {
                 }
             }
         }
+        emit_pair(f, p, "", None, 0);
     }
 }
 
 /// A block per resource object; child `resources` get their parent's type prefixed when
 /// written in the short nested form (`deployments`).
-fn arm_resources(f: &mut Facts, list: &Tree, parent: Option<&str>, depth: usize) {
+fn arm_resources(f: &mut Facts, list: Tree, parent: Option<&str>, depth: usize) {
     if depth > MAX_DEPTH {
         note_depth(f);
         return;
     }
-    let items: Vec<&Tree> = match list {
-        Tree::Seq(items) => items.iter().collect(),
-        Tree::Map(pairs) => pairs.iter().map(|p| &p.value).collect(),
+    let items: Vec<Tree> = match list {
+        Tree::Seq(items) => items,
+        Tree::Map(pairs) => pairs.into_iter().map(|p| p.value).collect(),
         _ => return,
     };
     for item in items {
-        let (Tree::Map(pairs), Some(ty)) = (item, item.pair("type")) else {
+        let Some(ty) = item.pair("type") else {
             continue;
         };
         let Some(ty_text) = ty.value.str() else {
@@ -162,9 +162,12 @@ fn arm_resources(f: &mut Facts, list: &Tree, parent: Option<&str>, depth: usize)
             span: ty.span.clone(),
             existing,
         });
+        let Tree::Map(pairs) = item else {
+            continue;
+        };
         for p in pairs {
             if p.key == "resources" {
-                arm_resources(f, &p.value, Some(&kind), depth + 1);
+                arm_resources(f, p.value, Some(&kind), depth + 1);
             } else {
                 emit_pair(f, p, "", Some(idx), 0);
             }
@@ -185,7 +188,7 @@ fn arm_values(t: &mut Tree, depth: usize) {
         Tree::Scalar(s) => {
             if let Value::Str(text) = &s.value {
                 if let Some(v) = arm_expression(text) {
-                    s.value = v;
+                    s.set_value(v);
                 }
             }
         }
@@ -285,13 +288,13 @@ fn convert(n: Node, src: &str, f: &mut Facts, depth: usize) -> Tree {
 pub(super) fn string_scalar(r: Range<usize>, src: &str, f: &mut Facts) -> Tree {
     let (text, content, raw) = string(r.clone(), src);
     push_str(f, &text, r.clone(), content.start, raw);
-    Tree::Scalar(Scalar {
-        value: str_value(&text, false),
-        span: r,
-        content_start: content.start,
+    Tree::Scalar(Scalar::new(
+        str_value(&text, false),
+        r,
+        content.start,
         text,
-        raw_is_value: raw,
-    })
+        raw,
+    ))
 }
 
 /// A `number`, `true`, `false` or `null` token (named by its node kind) as a scalar.
@@ -303,13 +306,8 @@ pub(super) fn literal(kind: &str, r: Range<usize>, src: &str) -> Tree {
         "false" => Value::Bool(false),
         _ => Value::Null,
     };
-    Tree::Scalar(Scalar {
-        value,
-        content_start: r.start,
-        span: r,
-        text,
-        raw_is_value: true,
-    })
+    let start = r.start;
+    Tree::Scalar(Scalar::new(value, r, start, text, true))
 }
 
 /// The decoded text of the string token at `r` (quotes included), its content span and

@@ -64,15 +64,59 @@ pub(crate) struct Pair {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Scalar {
+    /// Replaced with [`Scalar::set_value`], which keeps the text.
     pub value: Value,
     /// The value token, quotes included (like an argument's span in code).
     pub span: Span,
     /// Where the value's text starts (after an opening quote).
     pub content_start: usize,
-    /// The decoded text (for strings) or the literal text (numbers, booleans).
-    pub text: String,
-    /// `text` maps byte for byte onto the file from `span.start`.
+    /// The text ([`Scalar::text`]) when it is not the value's own string: a large document
+    /// holds each string once.
+    text: Option<String>,
+    /// The text maps byte for byte onto the file from `span.start`.
     pub raw_is_value: bool,
+}
+
+impl Scalar {
+    /// `text` is the decoded text (for strings) or the literal text (numbers, booleans).
+    pub fn new(
+        value: Value,
+        span: Span,
+        content_start: usize,
+        text: String,
+        raw_is_value: bool,
+    ) -> Scalar {
+        let text = match &value {
+            Value::Str(s) | Value::Number(s) if *s == text => None,
+            _ => Some(text),
+        };
+        Scalar {
+            value,
+            span,
+            content_start,
+            text,
+            raw_is_value,
+        }
+    }
+
+    /// Replaces the value, keeping the text.
+    pub fn set_value(&mut self, value: Value) {
+        let old = std::mem::replace(&mut self.value, value);
+        if self.text.is_none() {
+            if let Value::Str(t) | Value::Number(t) = old {
+                self.text = Some(t);
+            }
+        }
+    }
+
+    /// The decoded text (for strings) or the literal text (numbers, booleans).
+    pub fn text(&self) -> &str {
+        match (&self.text, &self.value) {
+            (Some(t), _) => t,
+            (None, Value::Str(s) | Value::Number(s)) => s,
+            (None, _) => "",
+        }
+    }
 }
 
 impl Tree {
@@ -98,7 +142,7 @@ impl Tree {
     }
 
     pub fn str(&self) -> Option<&str> {
-        self.scalar().map(|s| s.text.as_str())
+        self.scalar().map(Scalar::text)
     }
 
     /// The value as a [`Value`] for assignments: scalars as they are, maps as objects.
@@ -120,6 +164,20 @@ impl Tree {
             ),
             Tree::Seq(items) => Value::Array(items.iter().map(|t| t.to_value(depth + 1)).collect()),
             Tree::Other => Value::Other(vec![]),
+        }
+    }
+
+    /// How many scalars the tree holds (the entries [`emit_tree`] makes, before the
+    /// environment conventions' flat ones), counted to [`MAX_DEPTH`].
+    fn scalars(&self, depth: usize) -> usize {
+        if depth > MAX_DEPTH {
+            return 0;
+        }
+        match self {
+            Tree::Scalar(_) => 1,
+            Tree::Map(pairs) => pairs.iter().map(|p| p.value.scalars(depth + 1)).sum(),
+            Tree::Seq(items) => items.iter().map(|t| t.scalars(depth + 1)).sum(),
+            Tree::Other => 0,
         }
     }
 
@@ -169,14 +227,21 @@ fn is_env_key(last: &str) -> bool {
 
 /// Emits a config entry per scalar under `tree`, keys joined onto `prefix`, plus the flat
 /// entries of the environment conventions.
+///
+/// The tree is consumed: each scalar's value moves into its entry, and each map or list is
+/// freed once emitted, so a large document (a 3 MB recorded HTTP session has some 65,000
+/// scalars) is not held twice, as a tree and as entries.
 pub(crate) fn emit_tree(
     f: &mut Facts,
-    tree: &Tree,
+    tree: Tree,
     prefix: &str,
     key_span: &Span,
     block: Option<usize>,
     depth: usize,
 ) {
+    if depth == 0 {
+        f.config.reserve(tree.scalars(0));
+    }
     if depth > MAX_DEPTH {
         note_depth(f);
         return;
@@ -194,23 +259,23 @@ pub(crate) fn emit_tree(
         }
         Tree::Scalar(s) => f.config.push(ConfigEntry {
             key: prefix.to_string(),
-            value: s.value.clone(),
+            value: s.value,
             key_span: key_span.clone(),
-            value_span: s.span.clone(),
+            value_span: s.span,
             block,
         }),
         Tree::Other => {}
     }
 }
 
-/// Emits one `key: value` pair of a map whose own key path is `prefix`.
-pub(crate) fn emit_pair(f: &mut Facts, p: &Pair, prefix: &str, block: Option<usize>, depth: usize) {
+/// Emits one `key: value` pair of a map whose own key path is `prefix` (see [`emit_tree`]).
+pub(crate) fn emit_pair(f: &mut Facts, p: Pair, prefix: &str, block: Option<usize>, depth: usize) {
     let key = join(prefix, &p.key);
     let last = p.key.rsplit('.').next().unwrap_or("");
     if is_env_key(last) {
         emit_env_convention(f, &p.value, block);
     }
-    emit_tree(f, &p.value, &key, &p.key_span, block, depth);
+    emit_tree(f, p.value, &key, &p.key_span, block, depth);
 }
 
 pub(crate) fn note_depth(f: &mut Facts) {
@@ -247,7 +312,7 @@ pub(crate) fn emit_env_convention(f: &mut Facts, value: &Tree, block: Option<usi
                         if let (Some(n), Some(v)) = (name, val) {
                             flat(
                                 f,
-                                &n.text,
+                                n.text(),
                                 n.span.clone(),
                                 v.value.clone(),
                                 v.span.clone(),
@@ -261,15 +326,16 @@ pub(crate) fn emit_env_convention(f: &mut Facts, value: &Tree, block: Option<usi
                             Value::Str(_) | Value::Template(_) | Value::Env { .. }
                         ) =>
                     {
-                        let Some(eq) = s.text.find('=') else { continue };
-                        let name = &s.text[..eq];
+                        let text = s.text();
+                        let Some(eq) = text.find('=') else { continue };
+                        let name = &text[..eq];
                         if name.is_empty() || name.contains(char::is_whitespace) {
                             continue;
                         }
-                        let val = &s.text[eq + 1..];
+                        let val = &text[eq + 1..];
                         let (key_span, value_span) = if s.raw_is_value {
                             let c = s.content_start;
-                            (c..c + eq, c + eq + 1..c + s.text.len())
+                            (c..c + eq, c + eq + 1..c + text.len())
                         } else {
                             (s.span.clone(), s.span.clone())
                         };

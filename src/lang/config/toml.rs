@@ -52,7 +52,7 @@ pub(crate) fn extract(text: &str, f: &mut Facts) {
             _ => {}
         }
     }
-    emit_tree(f, &Tree::Map(top), "", &(0..0), None, 0);
+    emit_tree(f, Tree::Map(top), "", &(0..0), None, 0);
 }
 
 fn is_key(kind: &str) -> bool {
@@ -126,13 +126,7 @@ fn convert(n: Node, src: &str, f: &mut Facts, depth: usize) -> Tree {
             } else {
                 str_value(&text, false)
             };
-            Tree::Scalar(Scalar {
-                value,
-                span: n.byte_range(),
-                content_start: span.start,
-                text,
-                raw_is_value: raw,
-            })
+            Tree::Scalar(Scalar::new(value, n.byte_range(), span.start, text, raw))
         }
         "integer" | "float" | "boolean" | "offset_date_time" | "local_date_time" | "local_date"
         | "local_time" => {
@@ -142,13 +136,13 @@ fn convert(n: Node, src: &str, f: &mut Facts, depth: usize) -> Tree {
                 "boolean" => Value::Bool(text == "true"),
                 _ => Value::Str(text.clone()),
             };
-            Tree::Scalar(Scalar {
+            Tree::Scalar(Scalar::new(
                 value,
-                span: n.byte_range(),
-                content_start: n.start_byte(),
+                n.byte_range(),
+                n.start_byte(),
                 text,
-                raw_is_value: true,
-            })
+                true,
+            ))
         }
         "array" => {
             let mut c = n.walk();

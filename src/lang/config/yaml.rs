@@ -55,18 +55,22 @@ pub(crate) fn extract(text: &str, f: &mut Facts) {
             continue;
         };
         let t = convert(body, text, f, 0);
-        emit_tree(f, &t, "", &(0..0), None, 0);
-        if t.str().is_none()
+        // A Kubernetes ConfigMap's or Secret's data also gets flat entries, after the tree's.
+        let data: Vec<Tree> = if t.str().is_none()
             && matches!(
                 t.get("kind").and_then(Tree::str),
                 Some("ConfigMap" | "Secret")
-            )
-        {
-            for key in ["data", "stringData"] {
-                if let Some(d) = t.get(key) {
-                    emit_env_convention(f, d, None);
-                }
-            }
+            ) {
+            ["data", "stringData"]
+                .into_iter()
+                .filter_map(|key| t.get(key).cloned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        emit_tree(f, t, "", &(0..0), None, 0);
+        for d in &data {
+            emit_env_convention(f, d, None);
         }
     }
 }
@@ -278,7 +282,7 @@ fn convert(node: Node, src: &str, f: &mut Facts, depth: usize) -> Tree {
                 let q = matches!(n.kind(), "double_quote_scalar" | "single_quote_scalar");
                 push_str(
                     f,
-                    &s.text,
+                    s.text(),
                     n.byte_range(),
                     s.content_start,
                     s.raw_is_value && (q || n.kind() == "plain_scalar"),
@@ -316,7 +320,7 @@ fn key_text(k: Node, src: &str) -> (String, std::ops::Range<usize>) {
             ) =>
         {
             let s = scalar(n, src, None);
-            (s.text, s.span)
+            (s.text().to_string(), s.span)
         }
         _ => (node_text(k, src).trim().to_string(), k.byte_range()),
     }
@@ -334,24 +338,24 @@ fn scalar(n: Node, src: &str, tag: Option<&str>) -> Scalar {
                 fold(&inner.replace("''", "'"))
             };
             let raw_is_value = text == inner;
-            Scalar {
-                value: typed_str(&text, tag),
-                span: r.clone(),
-                content_start: r.start + 1,
+            Scalar::new(
+                typed_str(&text, tag),
+                r.clone(),
+                r.start + 1,
                 text,
                 raw_is_value,
-            }
+            )
         }
         "block_scalar" => {
             let text = block_scalar(raw);
             let body = raw.find('\n').map_or(raw.len(), |k| k + 1);
-            Scalar {
-                value: typed_str(&text, tag),
-                span: r.clone(),
-                content_start: r.start + body,
+            Scalar::new(
+                typed_str(&text, tag),
+                r.clone(),
+                r.start + body,
                 text,
-                raw_is_value: false,
-            }
+                false,
+            )
         }
         _ => {
             let mut c = n.walk();
@@ -377,13 +381,8 @@ fn scalar(n: Node, src: &str, tag: Option<&str>) -> Scalar {
                 ("null_scalar", _) => Value::Null,
                 _ => typed_str(&text, tag),
             };
-            Scalar {
-                value,
-                content_start: r.start,
-                span: r,
-                text,
-                raw_is_value,
-            }
+            let start = r.start;
+            Scalar::new(value, r, start, text, raw_is_value)
         }
     }
 }
