@@ -194,6 +194,10 @@ const MANY_INPUTS: usize = 64;
 /// Lines longer than this in a JS file mark it as minified.
 const MINIFIED_LINE: usize = 5_000;
 
+/// Files of this many bytes or more are checked one at a time (see `check_one`).
+const BIG_FILE: usize = 1 << 20;
+static BIG_FILES: Mutex<()> = Mutex::new(());
+
 impl<'a> Checker<'a> {
     pub fn new(catalog: &'a Catalog, settings: &'a Settings, active: Vec<usize>) -> Checker<'a> {
         Checker {
@@ -886,6 +890,10 @@ impl<'a> Checker<'a> {
         {
             return Some(out);
         }
+        // Big files (recorded HTTP sessions, lock files) are checked one at a time: their
+        // trees and entries take tens of megabytes, and two at once set the run's peak memory.
+        let _big =
+            (bytes.len() >= BIG_FILE).then(|| BIG_FILES.lock().unwrap_or_else(|e| e.into_inner()));
         let decoded = early.unwrap_or_else(|| source::decode_owned(bytes));
         if let Some(n) = decoded.note {
             note(&mut out, n);
