@@ -484,6 +484,7 @@ impl<'a> Checker<'a> {
                 project,
                 envelope: &self.settings.envelope,
                 knowledge: k,
+                gated_out: &[],
             };
             engine::flow::content_functions(&ctx)
         }))
@@ -837,12 +838,19 @@ impl<'a> Checker<'a> {
         let rel_cell = std::cell::OnceCell::new();
         let rel_cell = &rel_cell;
         let rel_path = move || rel_cell.get_or_init(|| self.rule_path(input)).as_str();
-        let (admitted, may_trigger) = pass.prefilter.scan(scanned);
+        let scan = pass.prefilter.scan(scanned);
         let wants_flow = lang.is_code()
-            && may_trigger
+            && scan.probed
             && pass.content_triggers.is_some_and(|ac| ac.is_match(scanned))
             && self.exports_content_functions(rel_path());
-        let mut rules: Vec<usize> = admitted
+        // Matches whose keywords are not in the file are not run (`engine::check`).
+        let gated_out: Vec<(usize, usize)> = scan
+            .gated_out
+            .iter()
+            .map(|&(k, m)| (self.active[k], m))
+            .collect();
+        let mut rules: Vec<usize> = scan
+            .rules
             .into_iter()
             .map(|k| self.active[k])
             .filter(|&ri| {
@@ -946,6 +954,7 @@ impl<'a> Checker<'a> {
             project,
             envelope: &self.settings.envelope,
             knowledge: &self.catalog.knowledge,
+            gated_out: &gated_out,
         };
         if wants_flow {
             out.content_fns =

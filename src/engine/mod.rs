@@ -95,6 +95,9 @@ pub struct FileCtx<'a> {
     pub project: &'a Project,
     pub envelope: &'a Envelope,
     pub knowledge: &'a Knowledge,
+    /// Matches not to run (catalogue rule index, match index): the prefilter found that
+    /// their gates fail, so they cannot match the text.
+    pub gated_out: &'a [(usize, usize)],
 }
 
 /// Runs the given rules (indices into the catalogue) over one file.
@@ -121,8 +124,8 @@ pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
         {
             continue;
         }
-        for m in &rule.matches {
-            if !applies_to(m, ctx.lang) {
+        for (mi, m) in rule.matches.iter().enumerate() {
+            if !applies_to(m, ctx.lang) || ctx.gated_out.contains(&(ri, mi)) {
                 continue;
             }
             if !file_conditions(m, ctx) {
@@ -1289,6 +1292,7 @@ mod tests {
             project,
             envelope: &envelope,
             knowledge: &cat.knowledge,
+            gated_out: &[],
         };
         check(cat, &[0], &ctx)
             .iter()

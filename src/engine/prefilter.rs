@@ -20,8 +20,10 @@ pub struct RuleKeys {
     pub any: Vec<String>,
     /// And, when not empty, one of these too (`keywords-also`).
     pub also: Vec<String>,
-    /// And, when every match of the rule has a gate, one of them must hold.
-    pub gates: Option<Vec<Gate>>,
+    /// One per match of the rule (`None`: the match has no gate); when not empty, one
+    /// match must be ungated or have its gate hold. A match whose gate fails cannot match
+    /// the text, and [`Scan::gated_out`] names it.
+    pub gates: Vec<Option<Gate>>,
 }
 
 impl RuleKeys {
@@ -46,7 +48,18 @@ struct GateIds {
 struct RuleIds {
     any: Vec<usize>,
     also: Vec<usize>,
-    gates: Option<Vec<GateIds>>,
+    gates: Vec<Option<GateIds>>,
+}
+
+/// What [`Prefilter::scan`] found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// The rules (indices as given) that may match, sorted.
+    pub rules: Vec<usize>,
+    /// Matches of those rules that cannot (rule index, match index): their gates fail.
+    pub gated_out: Vec<(usize, usize)>,
+    /// The text holds every word of one probe set (always `true` without probes).
+    pub probed: bool,
 }
 
 /// Maps keyword hits to rule indices.
@@ -93,9 +106,11 @@ impl Prefilter {
         for r in rules {
             let any = r.any.iter().map(&mut id).collect();
             let also = r.also.iter().map(&mut id).collect();
-            let gates = r.gates.as_ref().map(|gs| {
-                gs.iter()
-                    .map(|g| GateIds {
+            let gates = r
+                .gates
+                .iter()
+                .map(|g| {
+                    g.as_ref().map(|g| GateIds {
                         groups: g
                             .groups
                             .iter()
@@ -113,8 +128,8 @@ impl Prefilter {
                             .collect(),
                         text: g.text.clone(),
                     })
-                    .collect()
-            });
+                })
+                .collect();
             compiled.push(RuleIds { any, also, gates });
         }
         let probes = probes
@@ -156,11 +171,10 @@ impl Prefilter {
         }
     }
 
-    /// The rules (indices as given) that may match `text`, sorted, and whether it holds every
-    /// word of one probe set (always `true` when there are no probes). One pass of the
-    /// automaton marks the keywords present; a rule's text regexes run only when its
-    /// keywords already admit it.
-    pub fn scan(&self, text: &[u8]) -> (Vec<usize>, bool) {
+    /// The rules that may match `text`, the matches of theirs that cannot, and whether it
+    /// holds every word of one probe set ([`Scan`]). One pass of the automaton marks the
+    /// keywords present; a rule's text regexes run only when its keywords already admit it.
+    pub fn scan(&self, text: &[u8]) -> Scan {
         let mut seen = vec![false; self.patterns];
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(text) {
@@ -186,32 +200,41 @@ impl Prefilter {
                 seen
             })
         };
-        let rules = (0..self.rules.len())
-            .filter(|&r| {
-                let rule = &self.rules[r];
-                if !any(&rule.any) || (!rule.also.is_empty() && !any(&rule.also)) {
-                    return false;
-                }
-                let Some(gates) = &rule.gates else {
-                    return true;
-                };
-                gates.iter().any(|g| {
-                    g.groups.iter().all(|ids| any(ids))
-                        && (g.sets.is_empty()
-                            || (g.sets.iter().any(|set| set.iter().all(|&i| seen[i]))
-                                && g.exact_sets.iter().any(|set| {
-                                    let exact = exact();
-                                    set.iter().all(|&i| exact[i])
-                                })))
-                        && g.text.as_ref().is_none_or(|re| {
-                            // Text that is not UTF-8 was decoded before it got here; keep
-                            // the rule when in doubt.
-                            text_str().is_none_or(|t| re.is_match(t))
-                        })
+        let holds = |g: &GateIds| {
+            g.groups.iter().all(|ids| any(ids))
+                && (g.sets.is_empty()
+                    || (g.sets.iter().any(|set| set.iter().all(|&i| seen[i]))
+                        && g.exact_sets.iter().any(|set| {
+                            let exact = exact();
+                            set.iter().all(|&i| exact[i])
+                        })))
+                && g.text.as_ref().is_none_or(|re| {
+                    // Text that is not UTF-8 was decoded before it got here; keep
+                    // the rule when in doubt.
+                    text_str().is_none_or(|t| re.is_match(t))
                 })
-            })
-            .collect();
-        (rules, probed)
+        };
+        let mut out = Scan {
+            probed,
+            ..Scan::default()
+        };
+        for (r, rule) in self.rules.iter().enumerate() {
+            if !any(&rule.any) || (!rule.also.is_empty() && !any(&rule.also)) {
+                continue;
+            }
+            let failed = out.gated_out.len();
+            for (m, g) in rule.gates.iter().enumerate() {
+                if g.as_ref().is_some_and(|g| !holds(g)) {
+                    out.gated_out.push((r, m));
+                }
+            }
+            if rule.gates.is_empty() || out.gated_out.len() - failed < rule.gates.len() {
+                out.rules.push(r);
+            } else {
+                out.gated_out.truncate(failed);
+            }
+        }
+        out
     }
 }
 
@@ -260,7 +283,7 @@ mod tests {
     }
 
     fn rules_for(p: &Prefilter, text: &[u8]) -> Vec<usize> {
-        p.scan(text).0
+        p.scan(text).rules
     }
 
     #[test]
@@ -277,34 +300,48 @@ mod tests {
             RuleKeys {
                 any: vec!["azure".into()],
                 also: vec![],
-                gates: Some(vec![
-                    gate(&[&["AzureOpenAI"], &["create"]], None),
-                    gate(&[], Some("[0-9a-f]{8}")),
-                ]),
+                gates: vec![
+                    Some(gate(&[&["AzureOpenAI"], &["create"]], None)),
+                    Some(gate(&[], Some("[0-9a-f]{8}"))),
+                ],
             },
             RuleKeys {
                 any: vec!["azure".into()],
                 also: vec![],
-                gates: None,
+                gates: vec![],
+            },
+            RuleKeys {
+                any: vec!["azure".into()],
+                also: vec![],
+                gates: vec![Some(gate(&[&["AzureOpenAI"]], None)), None],
             },
         ]);
-        assert_eq!(rules_for(&p, b"azure region"), vec![1]);
-        assert_eq!(rules_for(&p, b"AzureOpenAI()"), vec![1]);
-        assert_eq!(rules_for(&p, b"azureopenai().CREATE()"), vec![0, 1]);
-        assert_eq!(rules_for(&p, b"azure key deadbeef"), vec![0, 1]);
+        assert_eq!(rules_for(&p, b"azure region"), vec![1, 2]);
+        assert_eq!(rules_for(&p, b"AzureOpenAI()"), vec![1, 2]);
+        assert_eq!(rules_for(&p, b"azureopenai().CREATE()"), vec![0, 1, 2]);
+        assert_eq!(rules_for(&p, b"azure key deadbeef"), vec![0, 1, 2]);
+        // The matches of admitted rules whose gates fail are named; those of rules left out
+        // are not.
+        assert_eq!(p.scan(b"azure region").gated_out, vec![(2, 0)]);
+        assert_eq!(p.scan(b"AzureOpenAI().create()").gated_out, vec![(0, 1)]);
+        assert_eq!(
+            p.scan(b"azure key deadbeef").gated_out,
+            vec![(0, 0), (2, 0)]
+        );
+        assert!(p.scan(b"azureopenai deadbeef create").gated_out.is_empty());
 
         // Flow gates: every word of one set.
         let flow = with_rules(&[RuleKeys {
             any: vec!["log".into()],
             also: vec![],
-            gates: Some(vec![Gate {
+            gates: vec![Some(Gate {
                 groups: vec![],
                 sets: vec![
                     vec!["chat".into(), "completions".into(), "create".into()],
                     vec!["summarize_note(".into()],
                 ],
                 text: None,
-            }]),
+            })],
         }]);
         assert!(rules_for(&flow, b"log(chat); create()").is_empty());
         assert_eq!(
@@ -343,10 +380,14 @@ mod tests {
             vec!["summarize(".into()],
         ];
         let p = Prefilter::new(&keys, &sets, false);
-        assert_eq!(p.scan(b"log(chat.Create())"), (vec![0], true));
-        assert_eq!(p.scan(b"chat only"), (vec![], false));
-        assert_eq!(p.scan(b"x = summarize(y)"), (vec![], true));
-        assert_eq!(with_rules(&keys).scan(b"nothing"), (vec![], true));
+        let scan = |p: &Prefilter, text: &[u8]| {
+            let s = p.scan(text);
+            (s.rules, s.probed)
+        };
+        assert_eq!(scan(&p, b"log(chat.Create())"), (vec![0], true));
+        assert_eq!(scan(&p, b"chat only"), (vec![], false));
+        assert_eq!(scan(&p, b"x = summarize(y)"), (vec![], true));
+        assert_eq!(scan(&with_rules(&keys), b"nothing"), (vec![], true));
     }
 
     #[test]
@@ -373,7 +414,7 @@ mod tests {
         let keys = |any: &[&str], also: &[&str]| RuleKeys {
             any: any.iter().map(|s| s.to_string()).collect(),
             also: also.iter().map(|s| s.to_string()).collect(),
-            gates: None,
+            gates: vec![],
         };
         let p = with_rules(&[
             keys(&["log"], &["completion", "invoke"]),

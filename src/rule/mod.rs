@@ -977,7 +977,7 @@ pub fn flow_seed_sets(k: &Knowledge) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// One keyword per pattern (see [`gate_of`]): its longest plain segment (the code spells
+/// One keyword per pattern (see [`gate_of`]): its longest plain part between `.`, `/` and `*` (the code spells
 /// every segment of a name it calls, in the call or in the import it came from; the longest
 /// is the rarest). `None` when a pattern has no plain part of three characters or more (`*`),
 /// as the group would then not cover it.
@@ -987,10 +987,14 @@ fn gate_words(patterns: &[String]) -> Option<Vec<String>> {
     }
     let mut words: Vec<String> = Vec::new();
     for p in patterns {
+        // Import paths are split at `/` too: a frontend may drop parts of one (Go drops the
+        // host and the major version: `github.com/openai/openai-go/v3/azure` is
+        // `openai/openai-go/azure`), so only a part is sure to be in the text.
+        // An npm scope (`@ai-sdk`) is shared by many packages: any other part is rarer.
         let word = p
-            .split('.')
+            .split(['.', '/'])
             .flat_map(|seg| seg.split('*'))
-            .max_by_key(|w| w.len())?;
+            .max_by_key(|w| (w.len() >= 3 && !w.starts_with('@'), w.len()))?;
         if word.len() < 3 {
             return None;
         }
@@ -1075,10 +1079,7 @@ mod tests {
         );
         assert_eq!(
             w(&["@ai-sdk/azure.azure", "langchain*.AzureChatOpenAI"]),
-            Some(vec![
-                "@ai-sdk/azure".to_string(),
-                "AzureChatOpenAI".to_string()
-            ])
+            Some(vec!["azure".to_string(), "AzureChatOpenAI".to_string()])
         );
         // A pattern with no plain part leaves the match without a gate.
         assert_eq!(w(&["AzureOpenAI", "*"]), None);
@@ -1132,6 +1133,31 @@ mod tests {
     /// chat-history builder glob (flow matches need one in the file) and every callee glob (for call matches) must have a name segment containing
     /// one of the rule's second-group keywords, since a matching call spells that segment in
     /// the file (at the call or in the import that names it).
+    #[test]
+    fn gate_words_are_parts_the_code_spells() {
+        let words = |ps: &[&str]| gate_words(&ps.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+        // Go drops the host and major version of an import path: only a part is sure to be
+        // in the text (`github.com/openai/openai-go/v3/azure`).
+        assert_eq!(
+            words(&["openai/openai-go/azure.WithAPIKey"]),
+            Some(vec!["WithAPIKey".to_string()])
+        );
+        assert_eq!(
+            words(&[
+                "@ai-sdk/anthropic.anthropic",
+                "@langchain/x.y",
+                "*.AzureOpenAI"
+            ]),
+            Some(vec![
+                "anthropic".to_string(),
+                "@langchain".to_string(),
+                "AzureOpenAI".to_string()
+            ])
+        );
+        // A pattern with no plain part of three characters leaves the group out.
+        assert_eq!(words(&["*.ai"]), None);
+    }
+
     #[test]
     fn flow_seed_sets_hold_the_whole_segments_of_each_pattern() {
         let k = Knowledge {
