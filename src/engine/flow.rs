@@ -22,6 +22,9 @@ struct Taint<'a> {
     facts: &'a Facts,
     ctx: &'a FileCtx<'a>,
     names: HashSet<(usize, String)>,
+    /// `names` by scope and first segment: a name is tainted through one with the same first
+    /// segment ([`Taint::is_tainted_name`]), so a lookup is not a scan of every name.
+    by_root: HashMap<(usize, String), Vec<String>>,
     llm: Vec<bool>,
     /// Functions (by name) that return content: defined in this file, or elsewhere in the
     /// project ([`crate::engine::Project::content_functions`]).
@@ -63,15 +66,20 @@ impl<'a> Taint<'a> {
         for _ in 0..64 {
             // `note.text` is content: so are `note` (it holds it) and `note.text.strip`, not
             // `note.patient_id`.
-            let hit = self.names.iter().any(|(ts, t)| {
-                *ts == s
-                    && (*t == norm
+            let first = norm.split('.').next().unwrap_or("");
+            let hit = self
+                .by_root
+                .get(&(s, first.to_string()))
+                .into_iter()
+                .flatten()
+                .any(|t| {
+                    *t == norm
                         || norm
                             .strip_prefix(t.as_str())
                             .is_some_and(|r| r.starts_with('.'))
                         || t.strip_prefix(norm.as_str())
-                            .is_some_and(|r| r.starts_with('.')))
-            });
+                            .is_some_and(|r| r.starts_with('.'))
+                });
             if hit {
                 return true;
             }
@@ -135,9 +143,10 @@ impl<'a> Taint<'a> {
                 }
                 if let Some(inner) = self
                     .facts
-                    .calls
-                    .iter()
-                    .position(|c| c.chained_into == Some(*j))
+                    .index()
+                    .chained_into
+                    .get(j)
+                    .and_then(|calls| calls.first().copied())
                     .filter(|_| !free)
                 {
                     if let Some(c) = self.carrier(&Value::Call(inner), scope, depth + 1) {
@@ -204,14 +213,10 @@ impl<'a> Taint<'a> {
         let root = root_of(name);
         let member = matches!(root, "self" | "this");
         let facts = self.facts;
+        let index = facts.index();
         let mut s = scope;
         let binding = loop {
-            if member
-                || facts
-                    .assigns
-                    .iter()
-                    .any(|a| a.target == name && a.scope == s)
-            {
+            if member || index.assigns.contains_key(&(s, name.to_string())) {
                 break s;
             }
             let is_param = facts
@@ -224,10 +229,10 @@ impl<'a> Taint<'a> {
             s = facts.scopes.get(s).map(|sc| sc.parent).unwrap_or(0);
         };
         let mut any = false;
-        for a in facts
-            .assigns
-            .iter()
-            .filter(|a| a.target == name && (member || a.scope == binding))
+        let to_name = index.assigns_to.get(name).into_iter().flatten();
+        for a in to_name
+            .map(|&i| &facts.assigns[i])
+            .filter(|a| member || a.scope == binding)
         {
             any = true;
             if !self.inert_value(&a.value, a.scope, depth) {
@@ -236,12 +241,11 @@ impl<'a> Taint<'a> {
         }
         // `parts.append(x)`, `history.AddUserMessage(x)`: what a method call may put into the
         // object counts as one of its bindings.
-        any && !facts.calls.iter().any(|c| {
-            c.callee.rsplit_once('.').is_some_and(|(o, _)| o == name)
-                && !c
-                    .args
-                    .iter()
-                    .all(|a| self.inert_value(&a.value, c.scope, depth))
+        any && !index.calls_on.get(name).into_iter().flatten().any(|&c| {
+            let c = &facts.calls[c];
+            !c.args
+                .iter()
+                .all(|a| self.inert_value(&a.value, c.scope, depth))
         })
     }
 
@@ -299,6 +303,11 @@ impl<'a> Taint<'a> {
         if self.names.contains(&(scope, name.to_string())) || self.is_inert(scope, name, 0) {
             return false;
         }
+        let first = name.split('.').next().unwrap_or("");
+        self.by_root
+            .entry((scope, first.to_string()))
+            .or_default()
+            .push(name.to_string());
         self.names.insert((scope, name.to_string()))
     }
 }
@@ -384,6 +393,7 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
         facts,
         ctx,
         names: HashSet::new(),
+        by_root: HashMap::new(),
         llm: llm.clone(),
         returning: ctx.project.content_functions.clone(),
         inert: RefCell::new(HashMap::new()),
@@ -449,10 +459,10 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
     for _ in 0..4 {
         let mut next = Vec::new();
         for (scope, name) in &frontier {
-            for a in facts
-                .assigns
-                .iter()
-                .filter(|a| a.target == *name && (a.scope == *scope || a.scope == 0))
+            let to_name = facts.index().assigns_to.get(name).into_iter().flatten();
+            for a in to_name
+                .map(|&i| &facts.assigns[i])
+                .filter(|a| a.scope == *scope || a.scope == 0)
             {
                 let mut out = Vec::new();
                 refs_deep(facts, k, &a.value, &mut out, 0);
@@ -534,10 +544,8 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
         // Arguments to functions defined in this file taint their parameters.
         for c in &facts.calls {
             let fname = c.callee.rsplit('.').next().unwrap_or(&c.callee);
-            for (si, sc) in facts.scopes.iter().enumerate().skip(1) {
-                if sc.name != fname {
-                    continue;
-                }
+            let named = facts.index().scopes_named.get(fname).into_iter().flatten();
+            for (si, sc) in named.map(|&si| (si, &facts.scopes[si])) {
                 let params: Vec<&String> = sc
                     .params
                     .iter()

@@ -747,11 +747,8 @@ fn lookup<'f>(
     loop {
         let mut best: Option<&crate::facts::Assign> = None;
         let mut any: Option<&crate::facts::Assign> = None;
-        for a in facts
-            .assigns
-            .iter()
-            .filter(|a| a.scope == s && a.target == name)
-        {
+        let at = facts.index().assigns.get(&(s, name.to_string()));
+        for a in at.into_iter().flatten().map(|&i| &facts.assigns[i]) {
             if a.span.start < before {
                 best = Some(a);
             }
@@ -1068,10 +1065,13 @@ fn in_class(
 pub fn receiver_built_by(facts: &Facts, ci: usize, glob: &crate::rule::Glob) -> bool {
     let call = &facts.calls[ci];
     // Inline: AzureOpenAI(...).chat.completions.create(...)
-    if facts
-        .calls
-        .iter()
-        .any(|c| c.chained_into == Some(ci) && glob.matches(&c.qualified))
+    let index = facts.index();
+    if index
+        .chained_into
+        .get(&ci)
+        .into_iter()
+        .flatten()
+        .any(|&c| glob.matches(&facts.calls[c].qualified))
     {
         return true;
     }
@@ -1152,11 +1152,8 @@ fn param_built_by(
     let Some(k) = params.iter().position(|p| *p == name) else {
         return false;
     };
-    for site in facts
-        .calls
-        .iter()
-        .filter(|c| c.callee.rsplit('.').next() == Some(sc.name.as_str()))
-    {
+    let sites = facts.index().calls_by_name.get(sc.name.as_str());
+    for site in sites.into_iter().flatten().map(|&i| &facts.calls[i]) {
         let arg = site
             .args
             .iter()
