@@ -485,6 +485,7 @@ impl<'a> Checker<'a> {
                 envelope: &self.settings.envelope,
                 knowledge: k,
                 gated_out: &[],
+                analysis: None,
             };
             engine::flow::content_functions(&ctx)
         }))
@@ -943,6 +944,7 @@ impl<'a> Checker<'a> {
         } else {
             None
         };
+        let analysis = engine::flow::Analysis::default();
         let ctx = FileCtx {
             abs_path: abs_path.as_deref(),
             path: Some(full_path()),
@@ -955,6 +957,7 @@ impl<'a> Checker<'a> {
             envelope: &self.settings.envelope,
             knowledge: &self.catalog.knowledge,
             gated_out: &gated_out,
+            analysis: Some(&analysis),
         };
         if wants_flow {
             out.content_fns =

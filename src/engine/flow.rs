@@ -20,7 +20,7 @@ use crate::rule::{Knowledge, Match, Rule, Sink};
 
 struct Taint<'a> {
     facts: &'a Facts,
-    ctx: &'a FileCtx<'a>,
+    knowledge: &'a Knowledge,
     names: HashSet<(usize, String)>,
     /// `names` by scope and first segment: a name is tainted through one with the same first
     /// segment ([`Taint::is_tainted_name`]), so a lookup is not a scan of every name.
@@ -37,7 +37,7 @@ impl<'a> Taint<'a> {
     fn content_free(&self, name: &str) -> bool {
         // The root counts too: a context or cancellation token passed first to an LLM call
         // (`ctx`) is not content.
-        let k = self.ctx.knowledge;
+        let k = self.knowledge;
         name.split(['.', '[', ']', '(', ')'])
             .map(|seg| seg.trim_matches(['"', '\'', ' ']))
             .any(|seg| {
@@ -126,8 +126,8 @@ impl<'a> Taint<'a> {
                 if self.llm[*j] || self.returns_content(call) {
                     return Some(format!("{}(...)", call.callee));
                 }
-                if self.ctx.knowledge.sanitizers.matches(&call.qualified)
-                    || self.ctx.knowledge.sanitizers.matches(&call.callee)
+                if self.knowledge.sanitizers.matches(&call.qualified)
+                    || self.knowledge.sanitizers.matches(&call.callee)
                 {
                     return None;
                 }
@@ -270,7 +270,7 @@ impl<'a> Taint<'a> {
             Value::Array(items) => items.iter().all(|i| self.inert_value(i, scope, depth)),
             Value::Other(names) => names.iter().all(|n| self.inert_name(n, scope, depth)),
             Value::Call(j) => {
-                let k = self.ctx.knowledge;
+                let k = self.knowledge;
                 let call = &self.facts.calls[*j];
                 if self.llm[*j] || self.returns_content(call) {
                     return false;
@@ -355,18 +355,31 @@ fn refs_deep(facts: &Facts, k: &Knowledge, v: &Value, out: &mut Vec<String>, dep
     }
 }
 
+/// One file's flow analysis, made once for all its flow matches and its content functions
+/// (the analysis depends only on the file and the project's content functions).
+#[derive(Default)]
+pub struct Analysis<'a>(std::cell::OnceCell<Option<Taint<'a>>>);
+
+/// `f` over the file's analysis (`None` when the file has no LLM content), from
+/// `ctx.analysis` when there is one.
+fn with_analysis<R>(ctx: &FileCtx, f: impl FnOnce(&Taint) -> R) -> Option<R> {
+    match ctx.analysis {
+        Some(cell) => cell.0.get_or_init(|| analyse(ctx)).as_ref().map(f),
+        None => analyse(ctx).as_ref().map(f),
+    }
+}
+
 /// Names of the functions in this file that return LLM content (for the project pre-pass).
 pub fn content_functions(ctx: &FileCtx) -> Vec<String> {
-    let mut v: Vec<String> = analyse(ctx)
-        .map(|t| t.returning.into_iter().collect())
-        .unwrap_or_default();
+    let mut v: Vec<String> =
+        with_analysis(ctx, |t| t.returning.iter().cloned().collect()).unwrap_or_default();
     v.sort();
     v
 }
 
 /// Seeds and propagates content through one file; `None` when the file has no LLM call,
 /// message builder or call to a content-returning function.
-fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
+fn analyse<'a>(ctx: &FileCtx<'a>) -> Option<Taint<'a>> {
     let facts = ctx.facts;
     let k = ctx.knowledge;
     let llm: Vec<bool> = facts
@@ -391,7 +404,7 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
     }
     let mut t = Taint {
         facts,
-        ctx,
+        knowledge: k,
         names: HashSet::new(),
         by_root: HashMap::new(),
         llm: llm.clone(),
@@ -588,7 +601,19 @@ fn analyse<'a>(ctx: &'a FileCtx<'a>) -> Option<Taint<'a>> {
 
 /// Runs one flow match over a file.
 pub fn run(ri: usize, rule: &Rule, m: &Match, sinks: &[Sink], ctx: &FileCtx, hits: &mut Vec<Hit>) {
-    let Some(t) = analyse(ctx) else { return };
+    with_analysis(ctx, |t| report(ri, rule, m, sinks, ctx, t, hits));
+}
+
+/// The findings of one flow match, from the file's analysis.
+fn report(
+    ri: usize,
+    rule: &Rule,
+    m: &Match,
+    sinks: &[Sink],
+    ctx: &FileCtx,
+    t: &Taint,
+    hits: &mut Vec<Hit>,
+) {
     let facts = ctx.facts;
     let k = ctx.knowledge;
 

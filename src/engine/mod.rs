@@ -98,23 +98,26 @@ pub struct FileCtx<'a> {
     /// Matches not to run (catalogue rule index, match index): the prefilter found that
     /// their gates fail, so they cannot match the text.
     pub gated_out: &'a [(usize, usize)],
+    /// Where the file's flow analysis is kept once made, for its other flow matches.
+    pub analysis: Option<&'a flow::Analysis<'a>>,
 }
 
 /// Runs the given rules (indices into the catalogue) over one file.
 pub fn check(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
-    let with_module;
-    let module_ctx;
-    let ctx = match terraform_module_facts(catalog, active, ctx) {
-        Some(f) => {
-            with_module = f;
-            module_ctx = FileCtx {
+    match terraform_module_facts(catalog, active, ctx) {
+        Some(with_module) => {
+            let module_ctx = FileCtx {
                 facts: &with_module,
+                analysis: None,
                 ..*ctx
             };
-            &module_ctx
+            check_facts(catalog, active, &module_ctx)
         }
-        None => ctx,
-    };
+        None => check_facts(catalog, active, ctx),
+    }
+}
+
+fn check_facts(catalog: &Catalog, active: &[usize], ctx: &FileCtx) -> Vec<Hit> {
     let mut hits = Vec::new();
     let mut api_description = None;
     for &ri in active {
@@ -1290,6 +1293,7 @@ mod tests {
             envelope: &envelope,
             knowledge: &cat.knowledge,
             gated_out: &[],
+            analysis: None,
         };
         check(cat, &[0], &ctx)
             .iter()
