@@ -965,6 +965,10 @@ impl<'a> Checker<'a> {
                     .unwrap_or_default();
         }
         let hits = engine::check(self.catalog, &rules, &ctx);
+        // Without a finding or a suppression comment there is nothing to place or suppress.
+        if hits.is_empty() && !needs_suppress_scan {
+            return Some(out);
+        }
         let index = LineIndex::new(&text);
         let opts = suppress::Options {
             require_reason: self.settings.require_suppression_reason,
