@@ -433,34 +433,8 @@ pub fn root_of(name: &str) -> &str {
 mod tests {
     use super::*;
 
-    #[test]
-    fn resolves_first_segment_through_imports() {
-        let mut f = Facts::new();
-        f.imports.push(Import {
-            local: "AO".into(),
-            path: "openai.AzureOpenAI".into(),
-            span: 0..0,
-        });
-        f.calls.push(Call {
-            callee: "AO".into(),
-            qualified: String::new(),
-            is_new: false,
-            args: vec![],
-            span: 0..0,
-            callee_span: 0..0,
-            scope: 0,
-            chained_into: None,
-            decorator: false,
-        });
-        f.resolve_imports();
-        assert_eq!(f.calls[0].qualified, "openai.AzureOpenAI");
-        assert_eq!(f.qualify("AO.x"), "openai.AzureOpenAI.x");
-        assert_eq!(f.qualify("other"), "other");
-    }
-
-    #[test]
-    fn the_index_finds_what_a_scan_would_and_a_clone_builds_its_own() {
-        let call = |callee: &str, chained_into: Option<usize>| Call {
+    fn call(callee: &str, chained_into: Option<usize>) -> Call {
+        Call {
             callee: callee.into(),
             qualified: String::new(),
             is_new: false,
@@ -470,7 +444,26 @@ mod tests {
             scope: 0,
             chained_into,
             decorator: false,
-        };
+        }
+    }
+
+    #[test]
+    fn resolves_first_segment_through_imports() {
+        let mut f = Facts::new();
+        f.imports.push(Import {
+            local: "AO".into(),
+            path: "openai.AzureOpenAI".into(),
+            span: 0..0,
+        });
+        f.calls.push(call("AO", None));
+        f.resolve_imports();
+        assert_eq!(f.calls[0].qualified, "openai.AzureOpenAI");
+        assert_eq!(f.qualify("AO.x"), "openai.AzureOpenAI.x");
+        assert_eq!(f.qualify("other"), "other");
+    }
+
+    #[test]
+    fn the_index_finds_what_a_scan_would_and_a_clone_builds_its_own() {
         let assign = |target: &str, scope: usize| Assign {
             target: target.into(),
             value: Value::Null,
