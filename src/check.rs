@@ -102,7 +102,7 @@ impl Words {
 }
 
 /// Names of functions looked for where a call to them may be: as whole identifiers (not
-/// inside a longer one) followed by what opens a call's arguments or type arguments (`(`,
+/// inside a longer one: [`crate::engine::prefilter::is_whole_word`]) followed by what opens a call's arguments or type arguments (`(`,
 /// `<`, `[`, `::`, `?.`, `!`, `{`, a template's backquote; whitespace allowed between), or
 /// after `@` (a decorator) or `new`. The flow analysis uses a content function only where it
 /// is called (`flow::returns_content`), so a file that only names one elsewhere — in a comment,
@@ -125,11 +125,9 @@ impl Mention {
     }
 
     fn is_match(&self, text: &[u8]) -> bool {
-        let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+        use crate::engine::prefilter::{is_ident_byte, is_whole_word};
         self.0.find_iter(text).any(|m| {
-            let before = m.start().checked_sub(1).map(|i| text[i]);
-            let after = text.get(m.end()).copied();
-            if before.is_some_and(ident) || after.is_some_and(ident) {
+            if !is_whole_word(text, m.start(), m.end()) {
                 return false;
             }
             let next = text[m.end()..]
@@ -145,7 +143,10 @@ impl Mention {
             let head = text[..m.start()].trim_ascii_end();
             head.ends_with(b"@")
                 || (head.ends_with(b"new")
-                    && !head[..head.len() - 3].last().copied().is_some_and(ident))
+                    && !head[..head.len() - 3]
+                        .last()
+                        .copied()
+                        .is_some_and(is_ident_byte))
         })
     }
 }

@@ -184,9 +184,9 @@ impl Prefilter {
         let probed =
             self.probes.is_empty() || self.probes.iter().any(|set| set.iter().all(|&i| seen[i]));
         let any = |ids: &[usize]| ids.iter().any(|&i| seen[i]);
-        let as_str = std::sync::OnceLock::new();
+        let as_str = std::cell::OnceCell::new();
         let text_str = || *as_str.get_or_init(|| std::str::from_utf8(text).ok());
-        let exact_seen = std::sync::OnceLock::new();
+        let exact_seen = std::cell::OnceCell::new();
         let exact = || {
             exact_seen.get_or_init(|| {
                 let mut seen = vec![false; self.exact_patterns];
@@ -238,14 +238,20 @@ impl Prefilter {
     }
 }
 
+/// A byte that continues an identifier in every language checked: an ASCII letter, digit or
+/// `_`. Other bytes (`$`, non-ASCII) are taken as ending one, so a test built on this errs
+/// toward finding a word, never toward missing it.
+pub fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 /// Whether `text[start..end]` is not part of a longer identifier: the byte before it and its
 /// first byte are not both identifier bytes (ASCII letters, digits, `_`), nor its last byte
 /// and the byte after it. A gate's set words are segments of called names, which the code
 /// spells as whole identifiers (`invoke` is not in `uninvoked`); a word that does not start
 /// or end with an identifier byte (`@langchain`) is not bounded on that side.
 pub fn is_whole_word(text: &[u8], start: usize, end: usize) -> bool {
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let joined = |a: Option<&u8>, b: Option<&u8>| matches!((a, b), (Some(&a), Some(&b)) if ident(a) && ident(b));
+    let joined = |a: Option<&u8>, b: Option<&u8>| matches!((a, b), (Some(&a), Some(&b)) if is_ident_byte(a) && is_ident_byte(b));
     start < end
         && !joined(
             start.checked_sub(1).and_then(|i| text.get(i)),
