@@ -21,10 +21,9 @@ use crate::rule::{Knowledge, Match, Rule, Sink};
 struct Taint<'a> {
     facts: &'a Facts,
     knowledge: &'a Knowledge,
-    names: HashSet<(usize, String)>,
-    /// `names` by scope and first segment: a name is tainted through one with the same first
-    /// segment ([`Taint::is_tainted_name`]), so a lookup is not a scan of every name.
-    by_root: HashMap<(usize, String), Vec<String>>,
+    /// Tainted names by scope and first segment: a name is tainted through one with the same
+    /// first segment ([`Taint::is_tainted_name`]), so a lookup is not a scan of every name.
+    by_root: HashMap<(usize, String), HashSet<String>>,
     llm: Vec<bool>,
     /// Functions (by name) that return content: defined in this file, or elsewhere in the
     /// project ([`crate::engine::Project::content_functions`]).
@@ -300,15 +299,22 @@ impl<'a> Taint<'a> {
     }
 
     fn taint(&mut self, scope: usize, name: &str) -> bool {
-        if self.names.contains(&(scope, name.to_string())) || self.is_inert(scope, name, 0) {
+        if self.has(scope, name) || self.is_inert(scope, name, 0) {
             return false;
         }
         let first = name.split('.').next().unwrap_or("");
         self.by_root
             .entry((scope, first.to_string()))
             .or_default()
-            .push(name.to_string());
-        self.names.insert((scope, name.to_string()))
+            .insert(name.to_string())
+    }
+
+    /// `name` itself was tainted in `scope`.
+    fn has(&self, scope: usize, name: &str) -> bool {
+        let first = name.split('.').next().unwrap_or("");
+        self.by_root
+            .get(&(scope, first.to_string()))
+            .is_some_and(|set| set.contains(name))
     }
 }
 
@@ -405,7 +411,6 @@ fn analyse<'a>(ctx: &FileCtx<'a>) -> Option<Taint<'a>> {
     let mut t = Taint {
         facts,
         knowledge: k,
-        names: HashSet::new(),
         by_root: HashMap::new(),
         llm: llm.clone(),
         returning: ctx.project.content_functions.clone(),
@@ -584,7 +589,7 @@ fn analyse<'a>(ctx: &FileCtx<'a>) -> Option<Taint<'a>> {
         }
         // Functions whose `return` carries content make their callers' results content.
         for (si, sc) in facts.scopes.iter().enumerate().skip(1) {
-            if t.names.contains(&(si, "return".to_string()))
+            if t.has(si, "return")
                 && !sc.name.starts_with('<')
                 && sc.name.len() >= 4
                 && !k.generic_functions.contains(&sc.name)
