@@ -141,33 +141,46 @@ fn json_without_cat_file(dir: &Path, extra: &[&str]) -> (Option<i32>, Vec<(Strin
     (o.status.code(), findings(&o))
 }
 
+/// Stages a file with a finding and checks it with `cat-file` refused: the work tree holds
+/// the staged bytes, so git is asked for the list only. Returns the finding.
+fn stage_and_read_from_the_work_tree(dir: &Path) -> Vec<(String, String, u64)> {
+    write(dir, "config/.env", BAD_ENV);
+    git(dir, &["add", "config/.env"]);
+    let found = vec![("PHI101".to_string(), "config/.env".to_string(), 2)];
+    assert_eq!(
+        json_without_cat_file(dir, &["--staged"]),
+        (Some(1), found.clone())
+    );
+    found
+}
+
+/// With `cat-file` refused, a staged file whose work-tree bytes are not the blob stops the run
+/// with a message (exit 2) instead of passing unread.
+fn assert_blob_asked_of_git(dir: &Path) {
+    let o = without_cat_file(dir, &["--staged"]);
+    let err = crate::support::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("git cat-file --batch did not return the staged blob"),
+        "{err}"
+    );
+}
+
 #[test]
 fn staged_files_unchanged_since_add_are_read_from_the_work_tree() {
     let r = repo(&[("README.md", "notes\n")]);
-    write(r.path(), "config/.env", BAD_ENV);
-    git(r.path(), &["add", "config/.env"]);
-    // The work tree holds the staged bytes: git is asked for the list only.
-    let found = vec![("PHI101".to_string(), "config/.env".to_string(), 2)];
-    assert_eq!(
-        json_without_cat_file(r.path(), &["--staged"]),
-        (Some(1), found.clone())
-    );
-    // Edited after `git add`: the blob must come from git. Refused, the run stops with a
-    // message (exit 2) instead of passing the unread file.
+    let found = stage_and_read_from_the_work_tree(r.path());
+    // Edited after `git add`: the blob must come from git.
     write(r.path(), "config/.env", GOOD_ENV);
-    let o = without_cat_file(r.path(), &["--staged"]);
-    assert_eq!(o.status.code(), Some(2), "{}", crate::support::stderr(&o));
-    assert!(
-        crate::support::stderr(&o).contains("git cat-file --batch did not return the staged blob"),
-        "{}",
-        crate::support::stderr(&o)
-    );
+    assert_blob_asked_of_git(r.path());
     assert_eq!(json(r.path(), &["--staged"]), (Some(1), found.clone()));
 
-    // Line endings converted on `git add`: the work tree (CRLF) is not the blob (LF).
+    // Line endings converted on `git add`: the work tree (CRLF) is not the blob (LF), so the
+    // blob comes from git too.
     git(r.path(), &["config", "core.autocrlf", "true"]);
     write(r.path(), "config/.env", &BAD_ENV.replace('\n', "\r\n"));
     git(r.path(), &["add", "config/.env"]);
+    assert_blob_asked_of_git(r.path());
     assert_eq!(json(r.path(), &["--staged"]), (Some(1), found));
 }
 
@@ -178,14 +191,9 @@ fn staged_reads_a_sha256_repository() {
         t.path(),
         &["init", "-q", "--object-format=sha256", "-b", "main"],
     );
-    write(t.path(), "config/.env", BAD_ENV);
-    git(t.path(), &["add", "config/.env"]);
-    let found = vec![("PHI101".to_string(), "config/.env".to_string(), 2)];
-    assert_eq!(
-        json_without_cat_file(t.path(), &["--staged"]),
-        (Some(1), found.clone())
-    );
+    let found = stage_and_read_from_the_work_tree(t.path());
     write(t.path(), "config/.env", GOOD_ENV);
+    assert_blob_asked_of_git(t.path());
     assert_eq!(json(t.path(), &["--staged"]), (Some(1), found));
 }
 
