@@ -888,6 +888,12 @@ impl<'a> Checker<'a> {
                 rules.retain(|ri| !skips(ri));
             }
         }
+        // A later round (`only_with`) re-checks a file for what the new content functions
+        // change: the flow matches' findings and the file's own content functions. Without
+        // either, the first pass's result stands; the file is left out (`run_code`).
+        if pass.only_with.is_some() && !wants_flow && !self.runs_flow(&rules, &gated_out) {
+            return None;
+        }
         let env = env.filter(|_| !lang.is_code());
         let wants_env = |b: &[u8]| env.is_some_and(|w| w.iter().any(|v| contains(b, v.as_bytes())));
         // Nothing to do for most files: no rule survived the prefilter, no suppression comment
@@ -987,6 +993,17 @@ impl<'a> Checker<'a> {
         );
         out.findings = self.position(input, &text, &index, hits, suppressions);
         Some(out)
+    }
+
+    /// Whether one of `rules` has a flow match not in `gated_out`.
+    fn runs_flow(&self, rules: &[usize], gated_out: &[(usize, usize)]) -> bool {
+        rules.iter().any(|&ri| {
+            self.catalog.rules[ri]
+                .matches
+                .iter()
+                .enumerate()
+                .any(|(m, spec)| spec.is_flow() && !gated_out.contains(&(ri, m)))
+        })
     }
 
     fn position(
