@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::diagnostic::{Finding, Hit, Locator, Note, Report};
 use crate::engine::{
     self,
-    prefilter::{Prefilter, RuleKeys},
+    prefilter::{Prefilter, RuleKeys, WordSet},
     FileCtx, Project,
 };
 use crate::facts::Lang;
@@ -48,26 +48,30 @@ struct Pass<'p> {
 }
 
 /// Sets of words: a text matches when it holds every word of one set (case and all), each as
-/// a whole identifier ([`crate::engine::prefilter::is_whole_word`]).
+/// a whole identifier ([`crate::engine::prefilter::is_whole_word`]), and the set's chain
+/// where it has one ([`crate::engine::prefilter::Chain`]).
 #[derive(Clone)]
 struct Words {
     ac: aho_corasick::AhoCorasick,
     sets: Vec<Vec<usize>>,
     words: usize,
-    /// The sets as given, for [`Prefilter::new`].
-    given: Vec<Vec<String>>,
+    /// The sets as given: their chains, and the sets for [`Prefilter::new`].
+    given: Vec<WordSet>,
 }
 
 impl Words {
-    fn new(sets: &[Vec<String>]) -> Option<Words> {
+    fn new(sets: &[WordSet]) -> Option<Words> {
+        let sets: Vec<WordSet> = sets
+            .iter()
+            .filter(|s| !s.words.is_empty())
+            .cloned()
+            .collect();
         let mut words: Vec<&str> = Vec::new();
         let mut ids: Vec<Vec<usize>> = Vec::new();
-        for set in sets {
-            if set.is_empty() {
-                continue;
-            }
+        for set in &sets {
             ids.push(
-                set.iter()
+                set.words
+                    .iter()
                     .map(|w| match words.iter().position(|x| x == w) {
                         Some(i) => i,
                         None => {
@@ -86,18 +90,25 @@ impl Words {
             ac,
             sets: ids,
             words: words.len(),
-            given: sets.to_vec(),
+            given: sets,
         })
     }
 
-    fn is_match(&self, text: &[u8]) -> bool {
+    /// `verbatim`: as for [`Prefilter::scan`].
+    fn is_match(&self, text: &[u8], verbatim: bool) -> bool {
         let mut seen = vec![false; self.words];
         for m in self.ac.find_overlapping_iter(text) {
             if crate::engine::prefilter::is_whole_word(text, m.start(), m.end()) {
                 seen[m.pattern().as_usize()] = true;
             }
         }
-        self.sets.iter().any(|set| set.iter().all(|&i| seen[i]))
+        self.sets.iter().zip(&self.given).any(|(set, given)| {
+            set.iter().all(|&i| seen[i])
+                && given
+                    .chain
+                    .as_ref()
+                    .is_none_or(|c| !verbatim || c.holds(text))
+        })
     }
 }
 
@@ -352,7 +363,7 @@ impl<'a> Checker<'a> {
             return;
         };
         let mut found: std::collections::HashSet<String> = std::collections::HashSet::new();
-        let mut triggers: Vec<Vec<String>> = Vec::new();
+        let mut triggers: Vec<WordSet> = Vec::new();
         for round in 0..2 {
             let ac = if round == 0 {
                 first.clone()
@@ -393,7 +404,10 @@ impl<'a> Checker<'a> {
             if found.len() == before {
                 break;
             }
-            triggers = found.iter().map(|n| vec![format!("{n}(")]).collect();
+            triggers = found
+                .iter()
+                .map(|n| WordSet::of(vec![format!("{n}(")]))
+                .collect();
         }
     }
 
@@ -447,7 +461,8 @@ impl<'a> Checker<'a> {
                 // A call to a content function seeds the flow like an LLM call.
                 for gate in keys.gates.iter_mut().flatten() {
                     if !gate.sets.is_empty() {
-                        gate.sets.extend(names.iter().map(|n| vec![n.clone()]));
+                        gate.sets
+                            .extend(names.iter().map(|n| WordSet::of(vec![n.clone()])));
                     }
                 }
                 keys
@@ -464,7 +479,8 @@ impl<'a> Checker<'a> {
         if !lang.is_code() {
             return Vec::new();
         }
-        let Some(text) = self.prepass_text(input, lang, |b| ac.is_match(b)) else {
+        let verbatim = lang != Lang::Notebook;
+        let Some(text) = self.prepass_text(input, lang, |b| ac.is_match(b, verbatim)) else {
             return Vec::new();
         };
         let rel_path = self.rule_path(input);
@@ -661,7 +677,10 @@ impl<'a> Checker<'a> {
         // A call resolves to a content function by its exact last name segment, so a file
         // "mentions" one only where the name occurs as a whole word, case and all.
         let names_ac = |names: &mut dyn Iterator<Item = &String>| Mention::new(names);
-        let calls: Vec<Vec<String>> = found.iter().map(|n| vec![format!("{n}(")]).collect();
+        let calls: Vec<WordSet> = found
+            .iter()
+            .map(|n| WordSet::of(vec![format!("{n}(")]))
+            .collect();
         let (Some(calls), Some(mention)) = (Words::new(&calls), names_ac(&mut found.iter())) else {
             return results;
         };
@@ -840,10 +859,13 @@ impl<'a> Checker<'a> {
         let rel_cell = std::cell::OnceCell::new();
         let rel_cell = &rel_cell;
         let rel_path = move || rel_cell.get_or_init(|| self.rule_path(input)).as_str();
-        let scan = pass.prefilter.scan(scanned);
+        let verbatim = lang != Lang::Notebook;
+        let scan = pass.prefilter.scan(scanned, verbatim);
         let wants_flow = lang.is_code()
             && scan.probed
-            && pass.content_triggers.is_some_and(|ac| ac.is_match(scanned))
+            && pass
+                .content_triggers
+                .is_some_and(|ac| ac.is_match(scanned, verbatim))
             && self.exports_content_functions(rel_path());
         // Matches whose keywords are not in the file are not run (`engine::check`).
         let gated_out: Vec<(usize, usize)> = scan

@@ -39,10 +39,18 @@ impl RuleKeys {
 /// A compiled gate: pattern ids per group, and the text regex.
 struct GateIds {
     groups: Vec<Vec<usize>>,
-    sets: Vec<Vec<usize>>,
-    /// `sets` as ids of the case-sensitive automaton.
-    exact_sets: Vec<Vec<usize>>,
+    sets: Vec<SetIds>,
     text: Option<crate::rule::LazyRegex>,
+}
+
+/// A compiled [`WordSet`].
+struct SetIds {
+    /// Ids of the case-insensitive automaton.
+    words: Vec<usize>,
+    /// The same words as ids of the case-sensitive automaton.
+    exact: Vec<usize>,
+    /// Index into [`Prefilter::chains`].
+    chain: Option<usize>,
 }
 
 struct RuleIds {
@@ -72,6 +80,8 @@ pub struct Prefilter {
     /// The gates' set words, with their case (see the module docs).
     exact: Option<AhoCorasick>,
     exact_patterns: usize,
+    /// The sets' chains, each once (the flow matches of several rules share them).
+    chains: Vec<Chain>,
 }
 
 impl Prefilter {
@@ -82,7 +92,7 @@ impl Prefilter {
     /// `many` says the prefilter will scan many files: it is then compiled to a DFA, the
     /// fastest per byte but the slowest to build (a few milliseconds, most of a pre-commit
     /// run on five files, which gets a contiguous NFA instead).
-    pub fn new(rules: &[RuleKeys], probes: &[Vec<String>], many: bool) -> Prefilter {
+    pub fn new(rules: &[RuleKeys], probes: &[WordSet], many: bool) -> Prefilter {
         let mut patterns: Vec<String> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
         let mut id = |w: &String| -> usize {
@@ -102,6 +112,14 @@ impl Prefilter {
                 }
             }
         };
+        let mut chains: Vec<Chain> = Vec::new();
+        let mut chain_id = |c: &Chain| match chains.iter().position(|x| x == c) {
+            Some(i) => i,
+            None => {
+                chains.push(c.clone());
+                chains.len() - 1
+            }
+        };
         let mut compiled = Vec::with_capacity(rules.len());
         for r in rules {
             let any = r.any.iter().map(&mut id).collect();
@@ -119,12 +137,11 @@ impl Prefilter {
                         sets: g
                             .sets
                             .iter()
-                            .map(|ws| ws.iter().map(&mut id).collect())
-                            .collect(),
-                        exact_sets: g
-                            .sets
-                            .iter()
-                            .map(|ws| ws.iter().map(&mut exact_id).collect())
+                            .map(|ws| SetIds {
+                                words: ws.words.iter().map(&mut id).collect(),
+                                exact: ws.words.iter().map(&mut exact_id).collect(),
+                                chain: ws.chain.as_ref().map(&mut chain_id),
+                            })
                             .collect(),
                         text: g.text.clone(),
                     })
@@ -134,7 +151,7 @@ impl Prefilter {
         }
         let probes = probes
             .iter()
-            .map(|set| set.iter().map(&mut id).collect())
+            .map(|set| set.words.iter().map(&mut id).collect())
             .collect();
         let ac = if patterns.is_empty() {
             None
@@ -168,13 +185,16 @@ impl Prefilter {
             probes,
             exact,
             exact_patterns: exact_words.len(),
+            chains,
         }
     }
 
     /// The rules that may match `text`, the matches of theirs that cannot, and whether it
     /// holds every word of one probe set ([`Scan`]). One pass of the automaton marks the
     /// keywords present; a rule's text regexes run only when its keywords already admit it.
-    pub fn scan(&self, text: &[u8]) -> Scan {
+    /// `verbatim` says the text spells code as written, so a set's [`Chain`] is looked for
+    /// (not in a notebook's JSON, whose strings split lines and escape quotes).
+    pub fn scan(&self, text: &[u8], verbatim: bool) -> Scan {
         let mut seen = vec![false; self.patterns];
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(text) {
@@ -200,14 +220,17 @@ impl Prefilter {
                 seen
             })
         };
+        let chained: Vec<std::cell::OnceCell<bool>> = vec![Default::default(); self.chains.len()];
+        let set_holds = |set: &SetIds| {
+            set.words.iter().all(|&i| seen[i])
+                && set.exact.iter().all(|&i| exact()[i])
+                && set.chain.is_none_or(|c| {
+                    !verbatim || *chained[c].get_or_init(|| self.chains[c].holds(text))
+                })
+        };
         let holds = |g: &GateIds| {
             g.groups.iter().all(|ids| any(ids))
-                && (g.sets.is_empty()
-                    || (g.sets.iter().any(|set| set.iter().all(|&i| seen[i]))
-                        && g.exact_sets.iter().any(|set| {
-                            let exact = exact();
-                            set.iter().all(|&i| exact[i])
-                        })))
+                && (g.sets.is_empty() || g.sets.iter().any(set_holds))
                 && g.text.as_ref().is_none_or(|re| {
                     // Text that is not UTF-8 was decoded before it got here; keep
                     // the rule when in doubt.
@@ -236,6 +259,252 @@ impl Prefilter {
         }
         out
     }
+}
+
+/// Words that must all occur in a text, case and all, each as a whole identifier
+/// ([`is_whole_word`]); for the segments of a call pattern, also the pattern's last two
+/// segments chained as a call spells them ([`Chain`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WordSet {
+    pub words: Vec<String>,
+    pub chain: Option<Chain>,
+}
+
+impl WordSet {
+    /// A set of words with no chain.
+    pub fn of(words: Vec<String>) -> WordSet {
+        WordSet { words, chain: None }
+    }
+}
+
+/// The last two segments of a call pattern (`*.messages.create`: `messages`, `create`), when
+/// both are plain identifiers. A call the pattern matches has a name ending in `head.tail`:
+/// the callee as written (a member chain) or with its first segment replaced by the import
+/// path the name came from ([`crate::facts::Facts::resolve_imports`]). Either way the text
+/// spells `head` and `tail` in one of a few shapes ([`Chain::holds`]), where the words of a
+/// [`WordSet`] may be anywhere: `messages` and `create` are in most JavaScript files,
+/// `messages.create` is not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    pub head: String,
+    pub tail: String,
+    /// `head` is the first segment of the whole name (`ai.generateText`), so it may be a
+    /// module's name by itself (`from 'ai'`).
+    pub rooted: bool,
+}
+
+/// How far a chain's argument list or index is followed before the text is admitted
+/// unexamined.
+const CHAIN_GROUP_LIMIT: usize = 8192;
+/// Aliases of a head (`messages as m`) looked up before the text is admitted unexamined.
+const CHAIN_ALIAS_LIMIT: usize = 16;
+
+/// What follows one occurrence of a chain's head.
+enum After<'t> {
+    /// The tail (or a shape that may lead to it): the text is admitted.
+    Tail,
+    /// A new name for the head (`messages as m`, `{ messages: m }`): the tail may follow it.
+    Alias(&'t [u8]),
+    No,
+}
+
+impl Chain {
+    /// The chain of `pattern` (a glob of dotted names), if its last two segments are plain
+    /// identifiers.
+    pub fn of(pattern: &str) -> Option<Chain> {
+        let segs: Vec<&str> = pattern.split('.').collect();
+        let [.., head, tail] = segs[..] else {
+            return None;
+        };
+        let plain = |s: &str| !s.is_empty() && s.bytes().all(is_ident_byte);
+        (plain(head) && plain(tail)).then(|| Chain {
+            head: head.to_string(),
+            tail: tail.to_string(),
+            rooted: segs.len() == 2,
+        })
+    }
+
+    /// Whether `text` may hold a call named `….head.tail` (its words are known to be there).
+    /// It errs toward yes: every shape in which a frontend can produce such a name is
+    /// accepted, and what the scan cannot follow (an argument list longer than
+    /// [`CHAIN_GROUP_LIMIT`], many aliases) admits the text. The shapes, at an occurrence of
+    /// `head` as a whole identifier:
+    ///
+    /// - a member chain: `head`, then any of whitespace, comments, a line continuation, an
+    ///   argument list or index (`messages(x)`, `chat[0]`), `!` or `?` (`?.`), then `.`, `::`
+    ///   or `->`, then whitespace or comments, then `tail` (`client.chat().completions()
+    ///   .create`, `client.messages\n  .create`, `Chat::create`); type arguments (`<`) and a
+    ///   Rust import group (`::{`) admit the text;
+    /// - the end of an import path or module name: `head` followed by `import` (`from
+    ///   x.messages import create`), or by a quote and preceded by `.` (`from
+    ///   'x.messages'`) or, for a rooted chain, by a quote (`import { generateText } from 'ai'`);
+    /// - an alias: `head as m` or `{ head: m }`, then the chain `m.tail` elsewhere; `head;` on
+    ///   a `using` line (`using M = X.messages;`, C#) admits the text.
+    pub fn holds(&self, text: &[u8]) -> bool {
+        let mut aliases: Vec<&[u8]> = Vec::new();
+        for start in memchr::memmem::find_iter(text, self.head.as_bytes()) {
+            let end = start + self.head.len();
+            if !is_whole_word(text, start, end) {
+                continue;
+            }
+            match self.after_head(text, start, end) {
+                After::Tail => return true,
+                After::Alias(a) if !aliases.contains(&a) => {
+                    if aliases.len() == CHAIN_ALIAS_LIMIT {
+                        return true;
+                    }
+                    aliases.push(a);
+                }
+                _ => {}
+            }
+        }
+        aliases.iter().any(|alias| {
+            memchr::memmem::find_iter(text, alias).any(|start| {
+                let end = start + alias.len();
+                is_whole_word(text, start, end) && matches!(self.member(text, end), After::Tail)
+            })
+        })
+    }
+
+    /// What follows the head at `start..end`.
+    fn after_head<'t>(&self, text: &'t [u8], start: usize, end: usize) -> After<'t> {
+        let prev = start.checked_sub(1).map(|i| text[i]);
+        if matches!(text.get(end), Some(b'\'' | b'"' | b'`'))
+            && (prev == Some(b'.') || (self.rooted && matches!(prev, Some(b'\'' | b'"' | b'`'))))
+        {
+            return After::Tail;
+        }
+        let mut i = end;
+        while matches!(text.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        let word_at = |i: usize, w: &[u8]| {
+            text[i..].starts_with(w) && !text.get(i + w.len()).copied().is_some_and(is_ident_byte)
+        };
+        if i > end && word_at(i, b"import") {
+            return After::Tail;
+        }
+        let alias_from = |mut i: usize| {
+            while matches!(text.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+                i += 1;
+            }
+            let n = text[i..].iter().take_while(|&&b| is_ident_byte(b)).count();
+            match n {
+                0 => After::No,
+                _ => After::Alias(&text[i..i + n]),
+            }
+        };
+        if i > end && word_at(i, b"as") {
+            return alias_from(i + 2);
+        }
+        match (text.get(i), text.get(i + 1)) {
+            (Some(b':'), next) if next != Some(&b':') => return alias_from(i + 1),
+            (Some(b';'), _) => {
+                let line = text[..start].rsplit(|&b| b == b'\n').next().unwrap_or(&[]);
+                if line.trim_ascii_start().starts_with(b"using") {
+                    return After::Tail;
+                }
+                return After::No;
+            }
+            _ => {}
+        }
+        self.member(text, end)
+    }
+
+    /// Whether the member chain after a name at `..end` goes on to the tail.
+    fn member(&self, text: &[u8], end: usize) -> After<'static> {
+        let mut i = end;
+        // Before the separator: an argument list, an index, `!`, `?`.
+        loop {
+            i = skip_blank(text, i);
+            match text.get(i) {
+                Some(b'(' | b'[') => match skip_group(text, i) {
+                    Some(j) => i = j,
+                    None => return After::Tail,
+                },
+                Some(b'!') => i += 1,
+                Some(b'?') if text.get(i + 1) == Some(&b'.') => i += 1,
+                Some(b'<') => return After::Tail,
+                _ => break,
+            }
+        }
+        i += match (text.get(i), text.get(i + 1)) {
+            (Some(b'.'), _) => 1,
+            (Some(b':'), Some(b':')) | (Some(b'-'), Some(b'>')) => 2,
+            _ => return After::No,
+        };
+        i = skip_blank(text, i);
+        if let Some(b'<' | b'{') = text.get(i) {
+            return After::Tail;
+        }
+        let tail = self.tail.as_bytes();
+        if text[i..].starts_with(tail) && is_whole_word(text, i, i + tail.len()) {
+            After::Tail
+        } else {
+            After::No
+        }
+    }
+}
+
+/// `i` moved past whitespace, line continuations and comments (`//`, `/* */`, and `#`
+/// followed by a space: a `#name` is a private member).
+fn skip_blank(text: &[u8], mut i: usize) -> usize {
+    loop {
+        match (text.get(i), text.get(i + 1)) {
+            (Some(b), _) if b.is_ascii_whitespace() => i += 1,
+            (Some(b'\\'), Some(b'\n' | b'\r')) => i += 2,
+            (Some(b'/'), Some(b'/')) | (Some(b'#'), Some(b' ' | b'\t' | b'\n' | b'\r')) => {
+                i = memchr::memchr(b'\n', &text[i..]).map_or(text.len(), |n| i + n)
+            }
+            (Some(b'/'), Some(b'*')) => {
+                i = memchr::memmem::find(&text[i + 2..], b"*/").map_or(text.len(), |n| i + n + 4)
+            }
+            _ => return i,
+        }
+    }
+}
+
+/// The end of the bracketed group opening at `open` (`(…)`, `[…]`, nested, with strings and
+/// comments in it), or `None` past [`CHAIN_GROUP_LIMIT`] bytes or the end of the text.
+fn skip_group(text: &[u8], open: usize) -> Option<usize> {
+    let limit = text.len().min(open + CHAIN_GROUP_LIMIT);
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < limit {
+        match text[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            q @ (b'"' | b'\'' | b'`') => {
+                // A string to its closing quote; a `'` with none on its line is a Rust
+                // lifetime or label.
+                let mut j = i + 1;
+                while j < limit && text[j] != q && !(q == b'\'' && text[j] == b'\n') {
+                    j += if text[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= limit {
+                    return None;
+                }
+                if text[j] == q {
+                    i = j;
+                }
+            }
+            b'/' | b'#' => {
+                let j = skip_blank(text, i);
+                if j > i {
+                    i = j;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A byte that continues an identifier in every language checked: an ASCII letter, digit or
@@ -289,7 +558,7 @@ mod tests {
     }
 
     fn rules_for(p: &Prefilter, text: &[u8]) -> Vec<usize> {
-        p.scan(text).rules
+        p.scan(text, true).rules
     }
 
     #[test]
@@ -328,13 +597,19 @@ mod tests {
         assert_eq!(rules_for(&p, b"azure key deadbeef"), vec![0, 1, 2]);
         // The matches of admitted rules whose gates fail are named; those of rules left out
         // are not.
-        assert_eq!(p.scan(b"azure region").gated_out, vec![(2, 0)]);
-        assert_eq!(p.scan(b"AzureOpenAI().create()").gated_out, vec![(0, 1)]);
+        assert_eq!(p.scan(b"azure region", true).gated_out, vec![(2, 0)]);
         assert_eq!(
-            p.scan(b"azure key deadbeef").gated_out,
+            p.scan(b"AzureOpenAI().create()", true).gated_out,
+            vec![(0, 1)]
+        );
+        assert_eq!(
+            p.scan(b"azure key deadbeef", true).gated_out,
             vec![(0, 0), (2, 0)]
         );
-        assert!(p.scan(b"azureopenai deadbeef create").gated_out.is_empty());
+        assert!(p
+            .scan(b"azureopenai deadbeef create", true)
+            .gated_out
+            .is_empty());
 
         // Flow gates: every word of one set.
         let flow = with_rules(&[RuleKeys {
@@ -343,8 +618,11 @@ mod tests {
             gates: vec![Some(Gate {
                 groups: vec![],
                 sets: vec![
-                    vec!["chat".into(), "completions".into(), "create".into()],
-                    vec!["summarize_note(".into()],
+                    WordSet {
+                        words: vec!["chat".into(), "completions".into(), "create".into()],
+                        chain: Chain::of("*.chat.completions.create"),
+                    },
+                    WordSet::of(vec!["summarize_note(".into()]),
                 ],
                 text: None,
             })],
@@ -365,14 +643,95 @@ mod tests {
         assert!(rules_for(&flow, b"log(c.chat.completions.create_all())").is_empty());
         assert!(rules_for(&flow, b"log(c.chat.completions.recreate())").is_empty());
         assert!(rules_for(&flow, b"log(c.chat2.completions.create())").is_empty());
-        assert_eq!(
-            rules_for(&flow, b"create(x); log(chatty, c.chat.completions)"),
-            vec![0]
-        );
+        // The last two segments chained as a call spells them (`Chain::holds`), except in a
+        // notebook's JSON (not verbatim).
+        let text = b"create(x); log(chatty, c.chat.completions)";
+        assert!(rules_for(&flow, text).is_empty());
+        assert_eq!(flow.scan(text, false).rules, vec![0]);
         assert_eq!(
             rules_for(&flow, b"log(c?.chat\n  .completions::create::<T>())"),
             vec![0]
         );
+    }
+
+    #[test]
+    fn a_chain_is_found_in_every_shape_a_call_name_can_come_from() {
+        let chain = Chain::of("*.messages.create").unwrap();
+        let holds = |text: &str| chain.holds(text.as_bytes());
+        // Member chains, with what a frontend skips between the links.
+        for text in [
+            "client.messages.create(x)",
+            "client?.messages?.create(x)",
+            "client.messages!.create(x)",
+            "client.messages(x).create()",
+            "client.messages(f(\"(\"), [1, 2]).create()",
+            "client.messages[0].create()",
+            "client.messages()?.create()",
+            "r = (client.messages  # c\n     .create(x))",
+            "r = client.messages \\\n    .create(x)",
+            "client.messages // c\n  /* d */ .create(x)",
+            "client.messages\n\t.create(x)",
+            "Messages::messages::create(x)",
+            "client->messages->create(x)",
+            "client.<T>messages().<U>create()",
+            "use x::messages::{stream, create};",
+            // Type arguments admit the text unexamined.
+            "client.messages<T>().create()",
+            // An argument list the scan cannot close admits it too: past the limit, or
+            // through the end of the text.
+            "client.messages(\"unclosed).create()",
+            &format!("client.messages({}).update()", "x, ".repeat(4000)),
+        ] {
+            assert!(holds(text), "{text}");
+        }
+        // Import paths: `from x.messages import create`, a module named `….messages`.
+        assert!(holds(
+            "from anthropic.resources.messages import create, stream"
+        ));
+        assert!(holds("import { create } from './api.messages'"));
+        // Aliases: the tail follows the new name.
+        assert!(holds(
+            "from anthropic.resources import messages as m\nm.create(x)"
+        ));
+        assert!(holds(
+            "import { messages as m } from 'x';\nawait m.create(x);"
+        ));
+        assert!(holds("const { messages: m } = require('x');\nm.create(x);"));
+        assert!(holds("using M = Anthropic.messages;\nM.create(x);"));
+        // The words elsewhere, apart.
+        for text in [
+            "messages.push(x); Object.create(y)",
+            "const messages = []; create(messages)",
+            "messages\ncreate",
+            "messages = create_all()",
+            "x.messages.created()",
+            "x.allmessages.create()",
+            "messages;\nfoo.create()",
+            "messages(x) + create(y)",
+            "\"messages\" and 'create'",
+            "import { create } from 'x/messages'",
+            "from x import messages as m\nm.update(create)",
+            "messages.length; create.call()",
+        ] {
+            assert!(!holds(text), "{text}");
+        }
+        // A rooted chain (the whole name has two segments): the head may be a module's name.
+        let rooted = Chain::of("ai.generateText").unwrap();
+        assert!(rooted.rooted);
+        assert!(rooted.holds(b"import { generateText } from 'ai'"));
+        assert!(rooted.holds(b"const { generateText } = require(\"ai\")"));
+        assert!(rooted.holds(b"import * as ai from 'ai'; ai.generateText()"));
+        assert!(!rooted.holds(b"const ai = 1; generateText()"));
+        assert!(!chain.holds(b"import { create } from 'messages'"));
+        // Patterns whose last two segments are not both plain have no chain.
+        for p in [
+            "*.invoke",
+            "langchain*.HumanMessage",
+            "semantic_kernel.*.ChatMessageContent",
+            "ChatCompletionsOptions",
+        ] {
+            assert_eq!(Chain::of(p), None, "{p}");
+        }
     }
 
     #[test]
@@ -382,12 +741,12 @@ mod tests {
             ..RuleKeys::default()
         }];
         let sets = [
-            vec!["chat".into(), "create".into()],
-            vec!["summarize(".into()],
+            WordSet::of(vec!["chat".into(), "create".into()]),
+            WordSet::of(vec!["summarize(".into()]),
         ];
         let p = Prefilter::new(&keys, &sets, false);
         let scan = |p: &Prefilter, text: &[u8]| {
-            let s = p.scan(text);
+            let s = p.scan(text, true);
             (s.rules, s.probed)
         };
         assert_eq!(scan(&p, b"log(chat.Create())"), (vec![0], true));

@@ -13,6 +13,7 @@ use std::fmt;
 use regex::Regex;
 
 use crate::diagnostic::{RuleInfo, Severity};
+use crate::engine::prefilter::{Chain, WordSet};
 use crate::facts::Lang;
 use spec::{KnowledgeSpec, MatchSpec, RuleSpec};
 
@@ -284,7 +285,7 @@ pub struct Gate {
     pub groups: Vec<Vec<String>>,
     /// And, when not empty, every word of one of these sets (flow matches: the segments of
     /// one LLM-call or message-builder pattern, or a content function's name).
-    pub sets: Vec<Vec<String>>,
+    pub sets: Vec<WordSet>,
     pub text: Option<LazyRegex>,
 }
 
@@ -918,7 +919,7 @@ fn gate_of(
     knowledge: &Knowledge,
 ) -> Result<Option<Gate>, LoadError> {
     let mut groups: Vec<Vec<String>> = Vec::new();
-    let mut sets: Vec<Vec<String>> = Vec::new();
+    let mut sets: Vec<WordSet> = Vec::new();
     if m.kind == "flow" {
         // The flow starts only at an LLM call, a chat-history builder or a call to a content
         // function (added at run time): the file spells every segment of one such pattern.
@@ -959,21 +960,26 @@ fn gate_of(
 }
 
 /// For each `llm-calls` and `message-builders` pattern, its plain segments of three
-/// characters or more (`*.chat.completions.create` → chat, completions, create). A call the
+/// characters or more (`*.chat.completions.create` → chat, completions, create), and its last
+/// two segments as a [`Chain`] when both are plain (`completions` then `create`). A call the
 /// pattern matches spells each of them as a whole identifier (the prefilter compares them so,
 /// see [`crate::engine::prefilter::is_whole_word`]); a segment joined to a `*`
 /// (`langchain*.HumanMessage`) may be part of a longer one and is left out.
-pub fn flow_seed_sets(k: &Knowledge) -> Vec<Vec<String>> {
+pub fn flow_seed_sets(k: &Knowledge) -> Vec<WordSet> {
     k.llm_call_patterns
         .iter()
         .chain(&k.message_builder_patterns)
-        .map(|p| {
-            p.split(['.', '/'])
+        .filter_map(|p| {
+            let words: Vec<String> = p
+                .split(['.', '/'])
                 .filter(|w| w.len() >= 3 && !w.contains('*'))
                 .map(str::to_string)
-                .collect::<Vec<_>>()
+                .collect();
+            (!words.is_empty()).then(|| WordSet {
+                words,
+                chain: Chain::of(p),
+            })
         })
-        .filter(|set| !set.is_empty())
         .collect()
 }
 
@@ -1170,14 +1176,30 @@ mod tests {
         };
         // `langchain*` may be the start of a longer identifier (`langchain_core`): left out,
         // as the prefilter compares set words as whole identifiers.
+        let sets = flow_seed_sets(&k);
+        let words: Vec<Vec<&str>> = sets
+            .iter()
+            .map(|s| s.words.iter().map(String::as_str).collect())
+            .collect();
         assert_eq!(
-            flow_seed_sets(&k),
-            vec![
+            words,
+            [
                 vec!["chat", "completions", "create"],
                 vec!["invoke"],
                 vec!["HumanMessage"],
                 vec!["@langchain", "AIMessage"],
             ]
+        );
+        // The last two segments when both are plain: the prefilter looks for them chained.
+        let chain = |head: &str, tail: &str| Chain {
+            head: head.into(),
+            tail: tail.into(),
+            rooted: false,
+        };
+        let chains: Vec<Option<Chain>> = sets.into_iter().map(|s| s.chain).collect();
+        assert_eq!(
+            chains,
+            [Some(chain("completions", "create")), None, None, None]
         );
     }
 
