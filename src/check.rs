@@ -878,7 +878,14 @@ impl<'a> Checker<'a> {
             .into_iter()
             .map(|k| self.active[k])
             .filter(|&ri| {
-                engine::may_report(self.catalog, ri, lang, rel_path(), &self.settings.envelope)
+                engine::may_report(
+                    self.catalog,
+                    ri,
+                    lang,
+                    rel_path(),
+                    &self.settings.envelope,
+                    &gated_out,
+                )
             })
             .collect();
         // The module and package lookups walk folders from the file: from its absolute path,

@@ -290,17 +290,21 @@ pub fn is_provider_code(
 }
 
 /// Whether a match of rule `ri` may report on a file of `lang` at `rel_path`, judged from
-/// what is known before the file is parsed: the match's languages and path conditions and
-/// the envelope. `check` applies the same conditions, so a rule this rejects has no hits.
+/// what is known before the file is parsed: the match's languages and path conditions, the
+/// envelope, and whether the prefilter found its gate to fail (`gated_out`: rule and match
+/// indices). `check` applies the same conditions and runs no gated-out match, so a rule this
+/// rejects has no hits.
 pub fn may_report(
     catalog: &Catalog,
     ri: usize,
     lang: Lang,
     rel_path: &str,
     envelope: &Envelope,
+    gated_out: &[(usize, usize)],
 ) -> bool {
-    catalog.rules[ri].matches.iter().any(|m| {
-        applies_to(m, lang)
+    catalog.rules[ri].matches.iter().enumerate().any(|(mi, m)| {
+        !gated_out.contains(&(ri, mi))
+            && applies_to(m, lang)
             && path_conditions(m, rel_path)
             && !(envelope.covers_vendor(&m.vendor) || envelope.approves(&m.provider))
     })
@@ -1451,5 +1455,34 @@ resource "svc" "d" {
         );
         assert_eq!(found("configuration.baseURL"), Some(Value::Null));
         assert_eq!(found("AddAzureOpenAIChatCompletion.1"), None);
+    }
+
+    #[test]
+    fn a_rule_whose_matches_for_the_language_are_gated_out_may_not_report() {
+        let cat = crate::rule::builtin().unwrap();
+        let ri = cat
+            .rules
+            .iter()
+            .position(|r| r.info.id == "PHI201")
+            .unwrap();
+        let envelope = Envelope::default();
+        let may = |gated_out: &[(usize, usize)]| {
+            may_report(&cat, ri, Lang::Python, "app.py", &envelope, gated_out)
+        };
+        let matches = &cat.rules[ri].matches;
+        let of = |python: bool| -> Vec<(usize, usize)> {
+            (0..matches.len())
+                .filter(|&m| applies_to(&matches[m], Lang::Python) == python)
+                .map(|m| (ri, m))
+                .collect()
+        };
+        let (python, other) = (of(true), of(false));
+        assert!(!python.is_empty() && !other.is_empty());
+        assert!(may(&[]));
+        // Its JavaScript matches' gates hold (`azure` of `@ai-sdk/azure.azure`), its Python
+        // ones fail: nothing can report on a Python file.
+        assert!(may(&other));
+        assert!(!may(&python));
+        assert!(may(&python[1..]));
     }
 }
