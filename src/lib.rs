@@ -580,11 +580,15 @@ pub fn plan_run(
     overrides: &config::Overrides,
 ) -> Result<Plan, Failure> {
     let mut discovery = config::Discovery::default();
-    let mut which = |p: &std::path::Path| -> Option<PathBuf> {
+    // `file`: the path is known to be a file (a candidate), so its folder is looked up
+    // without asking the file system what it is.
+    let mut which = |p: &std::path::Path, file: bool| -> Option<PathBuf> {
         if isolated {
             None
         } else if let Some(c) = explicit_config {
             Some(config::absolute(c, cwd))
+        } else if file {
+            discovery.for_dir(p.parent().unwrap_or(std::path::Path::new("/")))
         } else {
             discovery.for_path(p)
         }
@@ -592,11 +596,13 @@ pub fn plan_run(
     let mut groups: std::collections::BTreeMap<Option<PathBuf>, Vec<Planned>> =
         std::collections::BTreeMap::new();
     for r in roots {
-        groups.entry(which(&config::absolute(r, cwd))).or_default();
+        groups
+            .entry(which(&config::absolute(r, cwd), false))
+            .or_default();
     }
     for c in candidates {
         let abs = config::absolute(&c.path, cwd);
-        groups.entry(which(&abs)).or_default().push(Planned {
+        groups.entry(which(&abs, true)).or_default().push(Planned {
             path: c.path,
             abs,
             explicit: c.explicit,
