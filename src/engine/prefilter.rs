@@ -277,16 +277,17 @@ impl WordSet {
     }
 }
 
-/// The last two segments of a call pattern (`*.messages.create`: `messages`, `create`), when
-/// both are plain identifiers. A call the pattern matches has a name ending in `head.tail`:
-/// the callee as written (a member chain) or with its first segment replaced by the import
-/// path the name came from ([`crate::facts::Facts::resolve_imports`]). Either way the text
-/// spells `head` and `tail` in one of a few shapes ([`Chain::holds`]), where the words of a
+/// The last two segments of a call pattern (`*.messages.create`: `messages`, `create`), or its
+/// last segment alone when the one before is not a plain identifier (`*.invoke`,
+/// `langchain*.HumanMessage`). A call the pattern matches has a name ending in `head.tail`
+/// (or `.tail`): the callee as written (a member chain) or with its first segment replaced by
+/// the import path the name came from ([`crate::facts::Facts::resolve_imports`]). Either way
+/// the text spells them in one of a few shapes ([`Chain::holds`]), where the words of a
 /// [`WordSet`] may be anywhere: `messages` and `create` are in most JavaScript files,
-/// `messages.create` is not.
+/// `messages.create` is not; `invoke` is in prose, `.invoke` is not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chain {
-    pub head: String,
+    pub head: Option<String>,
     pub tail: String,
     /// `head` is the first segment of the whole name (`ai.generateText`), so it may be a
     /// module's name by itself (`from 'ai'`).
@@ -309,18 +310,18 @@ enum After<'t> {
 }
 
 impl Chain {
-    /// The chain of `pattern` (a glob of dotted names), if its last two segments are plain
-    /// identifiers.
+    /// The chain of `pattern` (a glob of dotted names), if it has two segments or more and its
+    /// last is a plain identifier.
     pub fn of(pattern: &str) -> Option<Chain> {
         let segs: Vec<&str> = pattern.split('.').collect();
         let [.., head, tail] = segs[..] else {
             return None;
         };
         let plain = |s: &str| !s.is_empty() && s.bytes().all(is_ident_byte);
-        (plain(head) && plain(tail)).then(|| Chain {
-            head: head.to_string(),
+        plain(tail).then(|| Chain {
+            head: plain(head).then(|| head.to_string()),
             tail: tail.to_string(),
-            rooted: segs.len() == 2,
+            rooted: segs.len() == 2 && plain(head),
         })
     }
 
@@ -340,10 +341,18 @@ impl Chain {
     ///   'x.messages'`) or, for a rooted chain, by a quote (`import { generateText } from 'ai'`);
     /// - an alias: `head as m` or `{ head: m }`, then the chain `m.tail` elsewhere; `head;` on
     ///   a `using` line (`using M = X.messages;`, C#) admits the text.
+    ///
+    /// Without a head, at an occurrence of `tail` as a whole identifier: a member access or
+    /// import path (after `.`, `::`, `->` or `>` of type arguments, whitespace and line
+    /// continuations allowed between), or a name in an import list (after `import`, `{`, `,`,
+    /// `(`, or before `,`, `}`, `)`, `as` or a destructuring `:`).
     pub fn holds(&self, text: &[u8]) -> bool {
+        let Some(head) = &self.head else {
+            return self.tail_named(text);
+        };
         let mut aliases: Vec<&[u8]> = Vec::new();
-        for start in memchr::memmem::find_iter(text, self.head.as_bytes()) {
-            let end = start + self.head.len();
+        for start in memchr::memmem::find_iter(text, head.as_bytes()) {
+            let end = start + head.len();
             if !is_whole_word(text, start, end) {
                 continue;
             }
@@ -363,6 +372,37 @@ impl Chain {
                 let end = start + alias.len();
                 is_whole_word(text, start, end) && matches!(self.member(text, end), After::Tail)
             })
+        })
+    }
+
+    /// Whether `tail` occurs as a member or an imported name (a chain without a head).
+    fn tail_named(&self, text: &[u8]) -> bool {
+        let tail = self.tail.as_bytes();
+        memchr::memmem::find_iter(text, tail).any(|start| {
+            let end = start + tail.len();
+            if !is_whole_word(text, start, end) {
+                return false;
+            }
+            let before = text[..start]
+                .iter()
+                .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\'))
+                .map_or(&text[..0], |i| &text[..=i]);
+            if matches!(before.last(), Some(b'.' | b':' | b'>' | b'{' | b',' | b'('))
+                || (before.ends_with(b"import")
+                    && !before[..before.len() - 6]
+                        .last()
+                        .copied()
+                        .is_some_and(is_ident_byte))
+            {
+                return true;
+            }
+            let i = skip_blank(text, end);
+            match (text.get(i), text.get(i + 1)) {
+                (Some(b',' | b'}' | b')'), _) => true,
+                (Some(b':'), next) => next != Some(&b':'),
+                (Some(b'a'), Some(b's')) => !text.get(i + 2).copied().is_some_and(is_ident_byte),
+                _ => false,
+            }
         })
     }
 
@@ -717,20 +757,57 @@ mod tests {
         }
         // A rooted chain (the whole name has two segments): the head may be a module's name.
         let rooted = Chain::of("ai.generateText").unwrap();
+        assert_eq!(rooted.head.as_deref(), Some("ai"));
         assert!(rooted.rooted);
         assert!(rooted.holds(b"import { generateText } from 'ai'"));
         assert!(rooted.holds(b"const { generateText } = require(\"ai\")"));
         assert!(rooted.holds(b"import * as ai from 'ai'; ai.generateText()"));
         assert!(!rooted.holds(b"const ai = 1; generateText()"));
         assert!(!chain.holds(b"import { create } from 'messages'"));
-        // Patterns whose last two segments are not both plain have no chain.
-        for p in [
-            "*.invoke",
-            "langchain*.HumanMessage",
-            "semantic_kernel.*.ChatMessageContent",
-            "ChatCompletionsOptions",
-        ] {
+        // A pattern of one segment, or whose last is not plain, has no chain.
+        for p in ["ChatCompletionsOptions", "*", "*.chat.*"] {
             assert_eq!(Chain::of(p), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn a_chain_without_a_head_needs_its_tail_as_a_member_or_an_imported_name() {
+        for p in ["*.invoke", "langchain*.invoke", "semantic_kernel.*.invoke"] {
+            let chain = Chain::of(p).unwrap();
+            assert_eq!((chain.head.as_deref(), chain.rooted), (None, false), "{p}");
+        }
+        let chain = Chain::of("*.invoke").unwrap();
+        let holds = |text: &str| chain.holds(text.as_bytes());
+        for text in [
+            "chain.invoke(x)",
+            "chain?.invoke(x)",
+            "chain\n  .invoke(x)",
+            "chain. \\\n invoke(x)",
+            "Runner::invoke(x)",
+            "runner->invoke(x)",
+            "runner.<T>invoke(x)",
+            "from langchain_core.runnables import invoke",
+            "from m import (a, invoke)",
+            "from m import (\n    # the call\n    invoke\n)",
+            "import { invoke } from '@tauri-apps/api/core'",
+            "import {\n  // the call\n  invoke,\n} from 'x'",
+            "import { invoke as call } from 'x'",
+            "const { invoke: call } = require('x')",
+            "use tauri::invoke;",
+        ] {
+            assert!(holds(text), "{text}");
+        }
+        for text in [
+            "// may invoke `__format__`",
+            "Failed to invoke `uv`",
+            "fn invoke(&self) {}",
+            "def invoke(self):",
+            "invoke(x)",
+            "self.invoked()",
+            "x.reinvoke()",
+            "invoke :: a",
+        ] {
+            assert!(!holds(text), "{text}");
         }
     }
 

@@ -961,7 +961,7 @@ fn gate_of(
 
 /// For each `llm-calls` and `message-builders` pattern, its plain segments of three
 /// characters or more (`*.chat.completions.create` → chat, completions, create), and its last
-/// two segments as a [`Chain`] when both are plain (`completions` then `create`). A call the
+/// segments as a [`Chain`] (`completions` then `create`; `.invoke` of `*.invoke`). A call the
 /// pattern matches spells each of them as a whole identifier (the prefilter compares them so,
 /// see [`crate::engine::prefilter::is_whole_word`]); a segment joined to a `*`
 /// (`langchain*.HumanMessage`) may be part of a longer one and is left out.
@@ -1191,15 +1191,20 @@ mod tests {
             ]
         );
         // The last two segments when both are plain: the prefilter looks for them chained.
-        let chain = |head: &str, tail: &str| Chain {
-            head: head.into(),
+        let chain = |head: Option<&str>, tail: &str| Chain {
+            head: head.map(str::to_string),
             tail: tail.into(),
             rooted: false,
         };
         let chains: Vec<Option<Chain>> = sets.into_iter().map(|s| s.chain).collect();
         assert_eq!(
             chains,
-            [Some(chain("completions", "create")), None, None, None]
+            [
+                Some(chain(Some("completions"), "create")),
+                Some(chain(None, "invoke")),
+                Some(chain(None, "HumanMessage")),
+                Some(chain(None, "AIMessage")),
+            ]
         );
     }
 
