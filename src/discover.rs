@@ -50,6 +50,30 @@ pub struct Candidate {
     pub explicit: bool,
 }
 
+/// Sorts candidates as `sort` does (by `Path`, component by component, then `explicit`) at the
+/// cost of byte comparisons: a path's bytes with each separator made the lowest byte compare
+/// as its components do, as the walk yields no `.` components and no repeated or trailing
+/// separators. Comparing components cost 30 ms of the main thread for the 37k files of the
+/// sparse benchmark tree, before any file is checked.
+fn sort_candidates(files: &mut [Candidate]) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        files.sort_by_cached_key(|c| {
+            let key: Vec<u8> = c
+                .path
+                .as_os_str()
+                .as_bytes()
+                .iter()
+                .map(|&b| if b == b'/' { 0 } else { b })
+                .collect();
+            (key, c.explicit)
+        });
+    }
+    #[cfg(not(unix))]
+    files.sort();
+}
+
 /// Whether a directory is a vendored tree phi-lint skips by default.
 pub fn is_vendored_dir(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -193,11 +217,46 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<Candidate>, Vec<(Stri
         });
     }
     let mut files = found.into_inner().unwrap();
-    files.sort();
+    sort_candidates(&mut files);
     files.dedup_by(|a, b| a.path == b.path);
     let mut notes = notes.into_inner().unwrap();
     notes.append(&mut escaped.lock().unwrap());
     notes.sort();
     notes.dedup();
     (files, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_sort_as_paths_do() {
+        let paths = [
+            "t/a-b/x.py",
+            "t/a/b.py",
+            "t/a.b",
+            "t/a/b/c.py",
+            "t/a0",
+            "t/a",
+            "t/A/z.py",
+            "t/a/b",
+            "t/é/x.py",
+            "t/a b/x",
+            "t/ab/x",
+            "t/a/b.py",
+        ];
+        let mut fast: Vec<Candidate> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Candidate {
+                path: PathBuf::from(p),
+                explicit: i % 2 == 0,
+            })
+            .collect();
+        let mut slow = fast.clone();
+        slow.sort();
+        sort_candidates(&mut fast);
+        assert_eq!(fast, slow);
+    }
 }
