@@ -40,7 +40,9 @@ pub struct Input {
 struct Pass<'p> {
     /// Which rules may match a file.
     prefilter: &'p Prefilter,
-    /// When set, a code file holding one of these words is asked for its content functions.
+    /// When set, a code file holding one of these word sets is asked for its content
+    /// functions. They are `prefilter`'s probes too ([`Checker::prefilter_with`]): its scan
+    /// tells which files hold them.
     content_triggers: Option<&'p Words>,
     /// When set, only files holding one of these words are checked (the others are left
     /// out of the pass's result).
@@ -860,13 +862,10 @@ impl<'a> Checker<'a> {
         let rel_cell = &rel_cell;
         let rel_path = move || rel_cell.get_or_init(|| self.rule_path(input)).as_str();
         let verbatim = lang != Lang::Notebook;
-        let scan = pass.prefilter.scan(scanned, verbatim);
-        let wants_flow = lang.is_code()
-            && scan.probed
-            && pass
-                .content_triggers
-                .is_some_and(|ac| ac.is_match(scanned, verbatim))
-            && self.exports_content_functions(rel_path());
+        // The prefilter's probes are the content triggers' sets (`prefilter_with`).
+        let probe = lang.is_code() && pass.content_triggers.is_some();
+        let scan = pass.prefilter.scan(scanned, verbatim, probe);
+        let wants_flow = probe && scan.probed && self.exports_content_functions(rel_path());
         // Matches whose keywords are not in the file are not run (`engine::check`).
         let gated_out: Vec<(usize, usize)> = scan
             .gated_out

@@ -66,7 +66,9 @@ pub struct Scan {
     pub rules: Vec<usize>,
     /// Matches of those rules that cannot (rule index, match index): their gates fail.
     pub gated_out: Vec<(usize, usize)>,
-    /// The text holds every word of one probe set (always `true` without probes).
+    /// The text holds one probe set as a gate's set must hold (every word with its case, as
+    /// a whole identifier, and its chain); always `true` without probes, `false` when not
+    /// asked for.
     pub probed: bool,
 }
 
@@ -76,7 +78,7 @@ pub struct Prefilter {
     patterns: usize,
     rules: Vec<RuleIds>,
     /// Word sets asked about besides the rules ([`Prefilter::new`]).
-    probes: Vec<Vec<usize>>,
+    probes: Vec<SetIds>,
     /// The gates' set words, with their case (see the module docs).
     exact: Option<AhoCorasick>,
     exact_patterns: usize,
@@ -86,9 +88,8 @@ pub struct Prefilter {
 
 impl Prefilter {
     /// The prefilter of `rules` (rule `i` of the result is `rules[i]`). [`Prefilter::scan`] also
-    /// tells whether the text holds every word of one of the `probes` sets (ASCII case
-    /// ignored), from the same pass: a caller that needs the exact (case-sensitive) answer
-    /// searches only texts that pass.
+    /// tells whether the text holds one of the `probes` sets, from the same passes as the
+    /// gates' sets.
     /// `many` says the prefilter will scan many files: it is then compiled to a DFA, the
     /// fastest per byte but the slowest to build (a few milliseconds, most of a pre-commit
     /// run on five files, which gets a contiguous NFA instead).
@@ -151,7 +152,11 @@ impl Prefilter {
         }
         let probes = probes
             .iter()
-            .map(|set| set.words.iter().map(&mut id).collect())
+            .map(|set| SetIds {
+                words: set.words.iter().map(&mut id).collect(),
+                exact: set.words.iter().map(&mut exact_id).collect(),
+                chain: set.chain.as_ref().map(&mut chain_id),
+            })
             .collect();
         let ac = if patterns.is_empty() {
             None
@@ -193,16 +198,15 @@ impl Prefilter {
     /// holds every word of one probe set ([`Scan`]). One pass of the automaton marks the
     /// keywords present; a rule's text regexes run only when its keywords already admit it.
     /// `verbatim` says the text spells code as written, so a set's [`Chain`] is looked for
-    /// (not in a notebook's JSON, whose strings split lines and escape quotes).
-    pub fn scan(&self, text: &[u8], verbatim: bool) -> Scan {
+    /// (not in a notebook's JSON, whose strings split lines and escape quotes); `probe` asks
+    /// for [`Scan::probed`].
+    pub fn scan(&self, text: &[u8], verbatim: bool, probe: bool) -> Scan {
         let mut seen = vec![false; self.patterns];
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(text) {
                 seen[m.pattern().as_usize()] = true;
             }
         }
-        let probed =
-            self.probes.is_empty() || self.probes.iter().any(|set| set.iter().all(|&i| seen[i]));
         let any = |ids: &[usize]| ids.iter().any(|&i| seen[i]);
         let as_str = std::cell::OnceCell::new();
         let text_str = || *as_str.get_or_init(|| std::str::from_utf8(text).ok());
@@ -238,7 +242,7 @@ impl Prefilter {
                 })
         };
         let mut out = Scan {
-            probed,
+            probed: self.probes.is_empty() || (probe && self.probes.iter().any(set_holds)),
             ..Scan::default()
         };
         for (r, rule) in self.rules.iter().enumerate() {
@@ -598,7 +602,7 @@ mod tests {
     }
 
     fn rules_for(p: &Prefilter, text: &[u8]) -> Vec<usize> {
-        p.scan(text, true).rules
+        p.scan(text, true, true).rules
     }
 
     #[test]
@@ -637,17 +641,17 @@ mod tests {
         assert_eq!(rules_for(&p, b"azure key deadbeef"), vec![0, 1, 2]);
         // The matches of admitted rules whose gates fail are named; those of rules left out
         // are not.
-        assert_eq!(p.scan(b"azure region", true).gated_out, vec![(2, 0)]);
+        assert_eq!(p.scan(b"azure region", true, true).gated_out, vec![(2, 0)]);
         assert_eq!(
-            p.scan(b"AzureOpenAI().create()", true).gated_out,
+            p.scan(b"AzureOpenAI().create()", true, true).gated_out,
             vec![(0, 1)]
         );
         assert_eq!(
-            p.scan(b"azure key deadbeef", true).gated_out,
+            p.scan(b"azure key deadbeef", true, true).gated_out,
             vec![(0, 0), (2, 0)]
         );
         assert!(p
-            .scan(b"azureopenai deadbeef create", true)
+            .scan(b"azureopenai deadbeef create", true, true)
             .gated_out
             .is_empty());
 
@@ -687,7 +691,7 @@ mod tests {
         // notebook's JSON (not verbatim).
         let text = b"create(x); log(chatty, c.chat.completions)";
         assert!(rules_for(&flow, text).is_empty());
-        assert_eq!(flow.scan(text, false).rules, vec![0]);
+        assert_eq!(flow.scan(text, false, true).rules, vec![0]);
         assert_eq!(
             rules_for(&flow, b"log(c?.chat\n  .completions::create::<T>())"),
             vec![0]
@@ -823,13 +827,28 @@ mod tests {
         ];
         let p = Prefilter::new(&keys, &sets, false);
         let scan = |p: &Prefilter, text: &[u8]| {
-            let s = p.scan(text, true);
+            let s = p.scan(text, true, true);
             (s.rules, s.probed)
         };
-        assert_eq!(scan(&p, b"log(chat.Create())"), (vec![0], true));
+        // With their case, as whole identifiers.
+        assert_eq!(scan(&p, b"log(chat.create())"), (vec![0], true));
+        assert_eq!(scan(&p, b"log(chat.Create())"), (vec![0], false));
         assert_eq!(scan(&p, b"chat only"), (vec![], false));
         assert_eq!(scan(&p, b"x = summarize(y)"), (vec![], true));
+        assert_eq!(scan(&p, b"x = resummarize(y)"), (vec![], false));
+        assert!(!p.scan(b"x = summarize(y)", true, false).probed);
         assert_eq!(scan(&with_rules(&keys), b"nothing"), (vec![], true));
+        // And their chains.
+        let chained = Prefilter::new(
+            &keys,
+            &[WordSet {
+                words: vec!["chat".into(), "create".into()],
+                chain: Chain::of("*.chat.create"),
+            }],
+            false,
+        );
+        assert!(scan(&chained, b"c.chat.create()").1);
+        assert!(!scan(&chained, b"chat = create()").1);
     }
 
     #[test]
