@@ -173,6 +173,38 @@ struct FileResult {
     env: Vec<(String, Option<String>)>,
     /// Functions of this file that return LLM content (only when asked for).
     content_fns: Vec<String>,
+    /// The names this file calls (each callee's last segment, hashed: [`name_hash`]), when
+    /// the first pass extracted its facts and later rounds may follow: a later round changes
+    /// a file's result only through calls to the new content functions.
+    called: Option<Vec<u64>>,
+}
+
+/// The hash [`FileResult::called`] keeps of a name.
+fn name_hash(name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut h);
+    h.finish()
+}
+
+/// The files of `order` a later round must check again for `names` (new content functions):
+/// those whose first pass recorded a call to one of them, and those it did not parse (the
+/// round's text search decides for them).
+fn recheck(
+    order: &[usize],
+    called: &HashMap<usize, Vec<u64>>,
+    names: &mut dyn Iterator<Item = &String>,
+) -> Vec<usize> {
+    let wanted: std::collections::HashSet<u64> = names.map(|n| name_hash(n)).collect();
+    order
+        .iter()
+        .copied()
+        .filter(|i| {
+            called
+                .get(i)
+                .is_none_or(|c| c.iter().any(|h| wanted.contains(h)))
+        })
+        .collect()
 }
 
 /// Checks inputs with the given rules and settings.
@@ -665,8 +697,12 @@ impl<'a> Checker<'a> {
             return results;
         }
         let mut found: std::collections::HashSet<String> = Default::default();
-        for (_, r) in &mut results {
+        let mut called: HashMap<usize, Vec<u64>> = HashMap::new();
+        for (i, r) in &mut results {
             found.extend(r.content_fns.drain(..));
+            if let Some(c) = r.called.take() {
+                called.insert(*i, c);
+            }
         }
         if found.is_empty() {
             return results;
@@ -694,7 +730,14 @@ impl<'a> Checker<'a> {
             content_triggers: Some(&calls),
             only_with: Some(&mention),
         };
-        let second = self.run_pool(inputs, &code, threads, &second_project, None, &pass);
+        let second = self.run_pool(
+            inputs,
+            &recheck(&code, &called, &mut found.iter()),
+            threads,
+            &second_project,
+            None,
+            &pass,
+        );
         let mut all = found.clone();
         for (_, r) in &second {
             all.extend(r.content_fns.iter().cloned());
@@ -710,6 +753,7 @@ impl<'a> Checker<'a> {
                     content_triggers: None,
                     only_with: Some(&mention),
                 };
+                let code = recheck(&code, &called, &mut all.difference(&found));
                 replace.extend(self.run_pool(inputs, &code, threads, &third_project, None, &pass));
             }
         }
@@ -970,6 +1014,16 @@ impl<'a> Checker<'a> {
         if let Some(w) = env {
             collect_env(w, lang, &text, Some(&facts), &mut out.env);
         }
+        if self.inline_flow.is_some() && pass.only_with.is_none() && lang.is_code() {
+            let mut called: Vec<u64> = facts
+                .calls
+                .iter()
+                .map(|c| name_hash(c.callee.rsplit('.').next().unwrap_or(&c.callee)))
+                .collect();
+            called.sort_unstable();
+            called.dedup();
+            out.called = Some(called);
+        }
         for n in &facts.notes {
             note(&mut out, n.clone());
         }
@@ -1187,6 +1241,27 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_later_round_rechecks_the_files_that_call_a_new_name_or_were_not_parsed() {
+        let called: HashMap<usize, Vec<u64>> = [
+            (0, vec![name_hash("summarize"), name_hash("print")]),
+            (1, vec![name_hash("print")]),
+            (2, vec![]),
+        ]
+        .into_iter()
+        .collect();
+        let names = ["summarize".to_string(), "triage".to_string()];
+        // File 3 was not parsed in the first pass: the round's text search decides for it.
+        assert_eq!(
+            recheck(&[0, 1, 2, 3], &called, &mut names.iter()),
+            vec![0, 3]
+        );
+        assert_eq!(
+            recheck(&[0, 1, 2, 3], &called, &mut ["print".to_string()].iter()),
+            vec![0, 1, 3]
+        );
+    }
 
     #[test]
     fn a_content_function_is_mentioned_where_it_may_be_called() {

@@ -250,6 +250,37 @@ fn content_returned_by_a_function_in_another_file_is_followed() {
 }
 
 #[test]
+fn a_file_that_calls_an_llm_and_another_files_content_function_is_checked_again() {
+    // `handler.py` is parsed in the first pass (it calls an LLM itself) before
+    // `summarize_note` is known to return content; the later round checks it again because
+    // it calls that name, and the logged summary is found.
+    let t = tree(&[
+        (
+            "app/llm.py",
+            "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef summarize_note(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n",
+        ),
+        (
+            "app/handler.py",
+            "import logging\nfrom openai import AzureOpenAI\nlogger = logging.getLogger(__name__)\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef handle(q):\n    client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': 'ping'}])\n    logger.info('ping sent')\n    logger.info(summarize_note(q))\n",
+        ),
+        (
+            "app/other.py",
+            "import logging\nlogger = logging.getLogger(__name__)\n\ndef summarize_note_len(q):\n    logger.info('summarize_note is elsewhere')\n",
+        ),
+    ]);
+    let o = run_in(
+        t.path(),
+        &["check", "--format", "json", "--select", "PHI403"],
+    );
+    assert_eq!(
+        findings(&o),
+        vec![("PHI403".to_string(), "app/handler.py".to_string(), 9)],
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
 fn content_functions_of_test_code_and_generic_names_stay_in_their_file() {
     let provider = "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef canned_answer(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef transform(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n";
     let caller = "import logging\nlogger = logging.getLogger(__name__)\n\ndef handle(q, rows):\n    logger.info(canned_answer(q))\n    logger.info(transform(rows))\n";
