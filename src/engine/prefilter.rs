@@ -298,11 +298,15 @@ pub struct Chain {
     pub rooted: bool,
 }
 
-/// How far a chain's argument list or index is followed before the text is admitted
-/// unexamined.
+/// How far a chain's argument list, index or comment is followed before the text is
+/// admitted unexamined.
 const CHAIN_GROUP_LIMIT: usize = 8192;
 /// Aliases of a head (`messages as m`) looked up before the text is admitted unexamined.
 const CHAIN_ALIAS_LIMIT: usize = 16;
+/// Occurrences of a chain's first word examined before the text is admitted unexamined: with
+/// [`CHAIN_GROUP_LIMIT`], this bounds the work per file (a file repeating `messages /*` a
+/// million times would otherwise be scanned to its end from each).
+const CHAIN_OCCURRENCE_LIMIT: usize = 512;
 
 /// What follows one occurrence of a chain's head.
 enum After<'t> {
@@ -332,7 +336,8 @@ impl Chain {
     /// Whether `text` may hold a call named `….head.tail` (its words are known to be there).
     /// It errs toward yes: every shape in which a frontend can produce such a name is
     /// accepted, and what the scan cannot follow (an argument list longer than
-    /// [`CHAIN_GROUP_LIMIT`], many aliases) admits the text. The shapes, at an occurrence of
+    /// [`CHAIN_GROUP_LIMIT`], many aliases or occurrences) admits the text. The shapes, at an
+    /// occurrence of
     /// `head` as a whole identifier:
     ///
     /// - a member chain: `head`, then any of whitespace, comments, a line continuation, an
@@ -355,10 +360,9 @@ impl Chain {
             return self.tail_named(text);
         };
         let mut aliases: Vec<&[u8]> = Vec::new();
-        for start in memchr::memmem::find_iter(text, head.as_bytes()) {
-            let end = start + head.len();
-            if !is_whole_word(text, start, end) {
-                continue;
+        for (n, (start, end)) in occurrences(text, head.as_bytes()).enumerate() {
+            if n == CHAIN_OCCURRENCE_LIMIT {
+                return true;
             }
             match self.after_head(text, start, end) {
                 After::Tail => return true,
@@ -372,42 +376,42 @@ impl Chain {
             }
         }
         aliases.iter().any(|alias| {
-            memchr::memmem::find_iter(text, alias).any(|start| {
-                let end = start + alias.len();
-                is_whole_word(text, start, end) && matches!(self.member(text, end), After::Tail)
-            })
+            occurrences(text, alias)
+                .enumerate()
+                .any(|(n, (_, end))| n == CHAIN_OCCURRENCE_LIMIT || self.member(text, end))
         })
     }
 
     /// Whether `tail` occurs as a member or an imported name (a chain without a head).
     fn tail_named(&self, text: &[u8]) -> bool {
-        let tail = self.tail.as_bytes();
-        memchr::memmem::find_iter(text, tail).any(|start| {
-            let end = start + tail.len();
-            if !is_whole_word(text, start, end) {
-                return false;
-            }
-            let before = text[..start]
-                .iter()
-                .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\'))
-                .map_or(&text[..0], |i| &text[..=i]);
-            if matches!(before.last(), Some(b'.' | b':' | b'>' | b'{' | b',' | b'('))
-                || (before.ends_with(b"import")
-                    && !before[..before.len() - 6]
-                        .last()
-                        .copied()
-                        .is_some_and(is_ident_byte))
-            {
-                return true;
-            }
-            let i = skip_blank(text, end);
-            match (text.get(i), text.get(i + 1)) {
-                (Some(b',' | b'}' | b')'), _) => true,
-                (Some(b':'), next) => next != Some(&b':'),
-                (Some(b'a'), Some(b's')) => !text.get(i + 2).copied().is_some_and(is_ident_byte),
-                _ => false,
-            }
-        })
+        occurrences(text, self.tail.as_bytes())
+            .enumerate()
+            .any(|(n, (start, end))| {
+                if n == CHAIN_OCCURRENCE_LIMIT {
+                    return true;
+                }
+                let before = text[..start]
+                    .iter()
+                    .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\'))
+                    .map_or(0, |i| i + 1);
+                if matches!(
+                    text[..before].last(),
+                    Some(b'.' | b':' | b'>' | b'{' | b',' | b'(')
+                ) || before
+                    .checked_sub(6)
+                    .is_some_and(|i| word_at(text, i, b"import"))
+                {
+                    return true;
+                }
+                let Some(i) = skip_blank(text, end) else {
+                    return true;
+                };
+                match (text.get(i), text.get(i + 1)) {
+                    (Some(b',' | b'}' | b')'), _) => true,
+                    (Some(b':'), next) => next != Some(&b':'),
+                    _ => word_at(text, i, b"as"),
+                }
+            })
     }
 
     /// What follows the head at `start..end`.
@@ -422,10 +426,7 @@ impl Chain {
         while matches!(text.get(i), Some(b' ' | b'\t')) {
             i += 1;
         }
-        let word_at = |i: usize, w: &[u8]| {
-            text[i..].starts_with(w) && !text.get(i + w.len()).copied().is_some_and(is_ident_byte)
-        };
-        if i > end && word_at(i, b"import") {
+        if i > end && word_at(text, i, b"import") {
             return After::Tail;
         }
         let alias_from = |mut i: usize| {
@@ -438,7 +439,7 @@ impl Chain {
                 _ => After::Alias(&text[i..i + n]),
             }
         };
-        if i > end && word_at(i, b"as") {
+        if i > end && word_at(text, i, b"as") {
             return alias_from(i + 2);
         }
         match (text.get(i), text.get(i + 1)) {
@@ -452,60 +453,78 @@ impl Chain {
             }
             _ => {}
         }
-        self.member(text, end)
+        if self.member(text, end) {
+            After::Tail
+        } else {
+            After::No
+        }
     }
 
-    /// Whether the member chain after a name at `..end` goes on to the tail.
-    fn member(&self, text: &[u8], end: usize) -> After<'static> {
+    /// Whether the member chain after a name at `..end` may go on to the tail (what the scan
+    /// cannot follow may).
+    fn member(&self, text: &[u8], end: usize) -> bool {
         let mut i = end;
         // Before the separator: an argument list, an index, `!`, `?`.
         loop {
-            i = skip_blank(text, i);
+            let Some(j) = skip_blank(text, i) else {
+                return true;
+            };
+            i = j;
             match text.get(i) {
                 Some(b'(' | b'[') => match skip_group(text, i) {
                     Some(j) => i = j,
-                    None => return After::Tail,
+                    None => return true,
                 },
                 Some(b'!') => i += 1,
                 Some(b'?') if text.get(i + 1) == Some(&b'.') => i += 1,
-                Some(b'<') => return After::Tail,
+                Some(b'<') => return true,
                 _ => break,
             }
         }
         i += match (text.get(i), text.get(i + 1)) {
             (Some(b'.'), _) => 1,
             (Some(b':'), Some(b':')) | (Some(b'-'), Some(b'>')) => 2,
-            _ => return After::No,
+            _ => return false,
         };
-        i = skip_blank(text, i);
-        if let Some(b'<' | b'{') = text.get(i) {
-            return After::Tail;
-        }
-        let tail = self.tail.as_bytes();
-        if text[i..].starts_with(tail) && is_whole_word(text, i, i + tail.len()) {
-            After::Tail
-        } else {
-            After::No
-        }
+        let Some(i) = skip_blank(text, i) else {
+            return true;
+        };
+        matches!(text.get(i), Some(b'<' | b'{')) || word_at(text, i, self.tail.as_bytes())
     }
 }
 
+/// The occurrences of `word` in `text` as a whole identifier ([`is_whole_word`]).
+fn occurrences<'t>(text: &'t [u8], word: &'t [u8]) -> impl Iterator<Item = (usize, usize)> + 't {
+    memchr::memmem::find_iter(text, word)
+        .map(move |start| (start, start + word.len()))
+        .filter(move |&(start, end)| is_whole_word(text, start, end))
+}
+
+/// Whether `word` is at `i` as a whole identifier.
+fn word_at(text: &[u8], i: usize, word: &[u8]) -> bool {
+    text.get(i..).is_some_and(|t| t.starts_with(word)) && is_whole_word(text, i, i + word.len())
+}
+
 /// `i` moved past whitespace, line continuations and comments (`//`, `/* */`, and `#`
-/// followed by a space: a `#name` is a private member).
-fn skip_blank(text: &[u8], mut i: usize) -> usize {
-    loop {
+/// followed by a space: a `#name` is a private member); `None` past [`CHAIN_GROUP_LIMIT`]
+/// bytes.
+fn skip_blank(text: &[u8], mut i: usize) -> Option<usize> {
+    let limit = text.len().min(i + CHAIN_GROUP_LIMIT);
+    let window = |i: usize| &text[i.min(limit)..limit];
+    while i < limit {
         match (text.get(i), text.get(i + 1)) {
             (Some(b), _) if b.is_ascii_whitespace() => i += 1,
             (Some(b'\\'), Some(b'\n' | b'\r')) => i += 2,
             (Some(b'/'), Some(b'/')) | (Some(b'#'), Some(b' ' | b'\t' | b'\n' | b'\r')) => {
-                i = memchr::memchr(b'\n', &text[i..]).map_or(text.len(), |n| i + n)
+                i = memchr::memchr(b'\n', window(i)).map_or(limit, |n| i + n)
             }
             (Some(b'/'), Some(b'*')) => {
-                i = memchr::memmem::find(&text[i + 2..], b"*/").map_or(text.len(), |n| i + n + 4)
+                i = memchr::memmem::find(window(i + 2), b"*/").map_or(limit, |n| i + n + 4)
             }
-            _ => return i,
+            _ => return Some(i),
         }
     }
+    (limit == text.len()).then_some(limit)
 }
 
 /// The end of the bracketed group opening at `open` (`(…)`, `[…]`, nested, with strings and
@@ -538,7 +557,7 @@ fn skip_group(text: &[u8], open: usize) -> Option<usize> {
                 }
             }
             b'/' | b'#' => {
-                let j = skip_blank(text, i);
+                let j = skip_blank(text, i)?;
                 if j > i {
                     i = j;
                     continue;
@@ -772,6 +791,29 @@ mod tests {
         for p in ["ChatCompletionsOptions", "*", "*.chat.*"] {
             assert_eq!(Chain::of(p), None, "{p}");
         }
+    }
+
+    #[test]
+    fn a_chain_scan_is_bounded_and_admits_what_it_cannot_follow() {
+        let chain = Chain::of("*.messages.create").unwrap();
+        // Each occurrence is looked at, up to a limit: then the text is admitted.
+        let few = "messages;\n".repeat(CHAIN_OCCURRENCE_LIMIT);
+        assert!(!chain.holds(few.as_bytes()));
+        let many = "messages;\n".repeat(CHAIN_OCCURRENCE_LIMIT + 1);
+        assert!(chain.holds(many.as_bytes()));
+        // A comment longer than a group's limit is not read to its end.
+        let long = "x".repeat(CHAIN_GROUP_LIMIT);
+        assert!(chain.holds(format!("messages /* {long} */ + create").as_bytes()));
+        assert!(!chain.holds(b"messages /* short */ + create"));
+        let invoke = Chain::of("*.invoke").unwrap();
+        assert!(invoke.holds(format!("may invoke /* {long} */ y").as_bytes()));
+        assert!(!invoke.holds(b"may invoke /* short */ y"));
+        // A file repeating a shape the scan must follow to its end finishes: each
+        // occurrence is followed at most a group's length.
+        let hostile = "z invoke // ".repeat(300_000);
+        assert!(invoke.holds(hostile.as_bytes()));
+        let hostile = "messages /* ".repeat(300_000);
+        assert!(chain.holds(hostile.as_bytes()));
     }
 
     #[test]
