@@ -49,68 +49,33 @@ struct Pass<'p> {
     only_with: Option<&'p Mention>,
 }
 
-/// Sets of words: a text matches when it holds every word of one set (case and all), each as
-/// a whole identifier ([`crate::engine::prefilter::is_whole_word`]), and the set's chain
-/// where it has one ([`crate::engine::prefilter::Chain`]).
-#[derive(Clone)]
+/// Sets of words a file may hold ([`WordSet`]: every word of one set as a whole identifier,
+/// case and all, and the set's chain). A [`Prefilter`] with them as its probes answers
+/// [`Words::is_match`], so a set holds here as it does in a gate; it is built on first use, as
+/// a pass whose prefilter already probes for these sets never asks.
 struct Words {
-    ac: aho_corasick::AhoCorasick,
-    sets: Vec<Vec<usize>>,
-    words: usize,
-    /// The sets as given: their chains, and the sets for [`Prefilter::new`].
+    /// The sets as given, for [`Prefilter::new`].
     given: Vec<WordSet>,
+    many: bool,
+    probe: std::sync::OnceLock<Prefilter>,
 }
 
 impl Words {
-    fn new(sets: &[WordSet]) -> Option<Words> {
-        let sets: Vec<WordSet> = sets
-            .iter()
-            .filter(|s| !s.words.is_empty())
-            .cloned()
-            .collect();
-        let mut words: Vec<&str> = Vec::new();
-        let mut ids: Vec<Vec<usize>> = Vec::new();
-        for set in &sets {
-            ids.push(
-                set.words
-                    .iter()
-                    .map(|w| match words.iter().position(|x| x == w) {
-                        Some(i) => i,
-                        None => {
-                            words.push(w);
-                            words.len() - 1
-                        }
-                    })
-                    .collect(),
-            );
-        }
-        if ids.is_empty() {
-            return None;
-        }
-        let ac = aho_corasick::AhoCorasick::new(&words).ok()?;
-        Some(Words {
-            ac,
-            sets: ids,
-            words: words.len(),
-            given: sets,
+    /// `many`: as for [`Prefilter::new`].
+    fn new(sets: &[WordSet], many: bool) -> Option<Words> {
+        (!sets.is_empty()).then(|| Words {
+            given: sets.to_vec(),
+            many,
+            probe: Default::default(),
         })
     }
 
     /// `verbatim`: as for [`Prefilter::scan`].
     fn is_match(&self, text: &[u8], verbatim: bool) -> bool {
-        let mut seen = vec![false; self.words];
-        for m in self.ac.find_overlapping_iter(text) {
-            if crate::engine::prefilter::is_whole_word(text, m.start(), m.end()) {
-                seen[m.pattern().as_usize()] = true;
-            }
-        }
-        self.sets.iter().zip(&self.given).any(|(set, given)| {
-            set.iter().all(|&i| seen[i])
-                && given
-                    .chain
-                    .as_ref()
-                    .is_none_or(|c| !verbatim || c.holds(text))
-        })
+        self.probe
+            .get_or_init(|| Prefilter::new(&[], &self.given, self.many))
+            .scan(text, verbatim, true)
+            .probed
     }
 }
 
@@ -177,6 +142,13 @@ struct FileResult {
     /// the first pass extracted its facts and later rounds may follow: a later round changes
     /// a file's result only through calls to the new content functions.
     called: Option<Vec<u64>>,
+}
+
+/// Whether a file of `lang` spells its code as written, so the prefilter looks for a seed's
+/// chain in it ([`Prefilter::scan`]): not a notebook, whose JSON splits the code into strings
+/// and escapes its quotes.
+fn spells_code(lang: Lang) -> bool {
+    lang != Lang::Notebook
 }
 
 /// The hash [`FileResult::called`] keeps of a name.
@@ -398,12 +370,13 @@ impl<'a> Checker<'a> {
         };
         let mut found: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut triggers: Vec<WordSet> = Vec::new();
+        let mut next_round = None;
         for round in 0..2 {
             let ac = if round == 0 {
-                first.clone()
+                &first
             } else {
-                match Words::new(&triggers) {
-                    Some(a) => a,
+                match Words::new(&triggers, self.many) {
+                    Some(a) => next_round.insert(a),
                     None => break,
                 }
             };
@@ -471,7 +444,7 @@ impl<'a> Checker<'a> {
         // A call matching `*.chat.completions.create` spells `chat`, `completions` and
         // `create` somewhere in the file (in the call, or where its receiver came from).
         let sets = crate::rule::flow_seed_sets(&self.catalog.knowledge);
-        Words::new(&sets)
+        Words::new(&sets, self.many)
     }
 
     /// The prefilter with `names` (functions found to return LLM content) added to the
@@ -513,7 +486,7 @@ impl<'a> Checker<'a> {
         if !lang.is_code() {
             return Vec::new();
         }
-        let verbatim = lang != Lang::Notebook;
+        let verbatim = spells_code(lang);
         let Some(text) = self.prepass_text(input, lang, |b| ac.is_match(b, verbatim)) else {
             return Vec::new();
         };
@@ -719,7 +692,9 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|n| WordSet::of(vec![format!("{n}(")]))
             .collect();
-        let (Some(calls), Some(mention)) = (Words::new(&calls), names_ac(&mut found.iter())) else {
+        let (Some(calls), Some(mention)) =
+            (Words::new(&calls, self.many), names_ac(&mut found.iter()))
+        else {
             return results;
         };
         let mut second_project = project.clone();
@@ -905,7 +880,7 @@ impl<'a> Checker<'a> {
         let rel_cell = std::cell::OnceCell::new();
         let rel_cell = &rel_cell;
         let rel_path = move || rel_cell.get_or_init(|| self.rule_path(input)).as_str();
-        let verbatim = lang != Lang::Notebook;
+        let verbatim = spells_code(lang);
         // The prefilter's probes are the content triggers' sets (`prefilter_with`).
         let probe = lang.is_code() && pass.content_triggers.is_some();
         let scan = pass.prefilter.scan(scanned, verbatim, probe);

@@ -121,6 +121,11 @@ impl Prefilter {
                 chains.len() - 1
             }
         };
+        let mut set_ids = |ws: &WordSet, id: &mut dyn FnMut(&String) -> usize| SetIds {
+            words: ws.words.iter().map(&mut *id).collect(),
+            exact: ws.words.iter().map(&mut exact_id).collect(),
+            chain: ws.chain.as_ref().map(&mut chain_id),
+        };
         let mut compiled = Vec::with_capacity(rules.len());
         for r in rules {
             let any = r.any.iter().map(&mut id).collect();
@@ -135,29 +140,14 @@ impl Prefilter {
                             .iter()
                             .map(|ws| ws.iter().map(&mut id).collect())
                             .collect(),
-                        sets: g
-                            .sets
-                            .iter()
-                            .map(|ws| SetIds {
-                                words: ws.words.iter().map(&mut id).collect(),
-                                exact: ws.words.iter().map(&mut exact_id).collect(),
-                                chain: ws.chain.as_ref().map(&mut chain_id),
-                            })
-                            .collect(),
+                        sets: g.sets.iter().map(|ws| set_ids(ws, &mut id)).collect(),
                         text: g.text.clone(),
                     })
                 })
                 .collect();
             compiled.push(RuleIds { any, also, gates });
         }
-        let probes = probes
-            .iter()
-            .map(|set| SetIds {
-                words: set.words.iter().map(&mut id).collect(),
-                exact: set.words.iter().map(&mut exact_id).collect(),
-                chain: set.chain.as_ref().map(&mut chain_id),
-            })
-            .collect();
+        let probes = probes.iter().map(|ws| set_ids(ws, &mut id)).collect();
         let ac = if patterns.is_empty() {
             None
         } else {
@@ -195,7 +185,7 @@ impl Prefilter {
     }
 
     /// The rules that may match `text`, the matches of theirs that cannot, and whether it
-    /// holds every word of one probe set ([`Scan`]). One pass of the automaton marks the
+    /// holds one probe set ([`Scan`]). One pass of the automaton marks the
     /// keywords present; a rule's text regexes run only when its keywords already admit it.
     /// `verbatim` says the text spells code as written, so a set's [`Chain`] is looked for
     /// (not in a notebook's JSON, whose strings split lines and escape quotes); `probe` asks
