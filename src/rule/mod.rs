@@ -964,7 +964,9 @@ fn gate_of(
 /// segments as a [`Chain`] (`completions` then `create`; `.invoke` of `*.invoke`). A call the
 /// pattern matches spells each of them as a whole identifier (the prefilter compares them so,
 /// see [`crate::engine::prefilter::is_whole_word`]); a segment joined to a `*`
-/// (`langchain*.HumanMessage`) may be part of a longer one and is left out.
+/// (`langchain*.HumanMessage`) may be part of a longer one and is left out. A pattern with
+/// neither is left out too, which would let the flow gates drop files it names: the
+/// built-in patterns all have a set (a test checks).
 pub fn flow_seed_sets(k: &Knowledge) -> Vec<WordSet> {
     k.llm_call_patterns
         .iter()
@@ -975,10 +977,8 @@ pub fn flow_seed_sets(k: &Knowledge) -> Vec<WordSet> {
                 .filter(|w| w.len() >= 3 && !w.contains('*'))
                 .map(str::to_string)
                 .collect();
-            (!words.is_empty()).then(|| WordSet {
-                words,
-                chain: Chain::of(p),
-            })
+            let chain = Chain::of(p);
+            (!words.is_empty() || chain.is_some()).then_some(WordSet { words, chain })
         })
         .collect()
 }
@@ -1265,6 +1265,13 @@ mod tests {
         assert_eq!(checked.rules.len(), c.rules.len());
         // The check is on again after a built-in load.
         assert!(LazyRegex::new("(").is_err());
+        // Every LLM-call and message-builder pattern gates the flow rules (a pattern without
+        // a set would not, and the gates would drop the files only it names).
+        let k = &c.knowledge;
+        assert_eq!(
+            flow_seed_sets(k).len(),
+            k.llm_call_patterns.len() + k.message_builder_patterns.len()
+        );
     }
 
     #[test]
