@@ -144,6 +144,16 @@ struct FileResult {
     called: Option<Vec<u64>>,
 }
 
+impl FileResult {
+    fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+            && self.notes.is_empty()
+            && self.env.is_empty()
+            && self.content_fns.is_empty()
+            && self.called.is_none()
+    }
+}
+
 /// Whether a file of `lang` spells its code as written, so the prefilter looks for a seed's
 /// chain in it ([`Prefilter::scan`]): not a notebook, whose JSON splits the code into strings
 /// and escapes its quotes.
@@ -738,12 +748,18 @@ impl<'a> Checker<'a> {
                 *r = again;
             }
         }
+        // Files whose first result was empty (left out of `results`).
+        results.extend(replace.into_iter().map(|(i, mut r)| {
+            r.content_fns.clear();
+            (i, r)
+        }));
         results
     }
 
     /// Checks `inputs[i]` for each `i` in `order` on `threads` workers, with `project` as
     /// the project context; `env` asks for the variables of that list set in each file.
-    /// Files that `pass.only_with` rejects are left out of the result.
+    /// Files that `pass.only_with` rejects are left out of the result, and so are files with
+    /// an empty result when there is no `pass.only_with` (a first pass).
     fn run_pool(
         &self,
         inputs: &[Input],
@@ -753,6 +769,7 @@ impl<'a> Checker<'a> {
         env: Option<&[String]>,
         pass: &Pass,
     ) -> Vec<(usize, FileResult)> {
+        let later_round = pass.only_with.is_some();
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(order.len()));
         let threads = threads.clamp(1, 64).min(order.len().max(1));
@@ -783,7 +800,10 @@ impl<'a> Checker<'a> {
                                     ..FileResult::default()
                                 })
                             });
-                            if let Some(r) = r {
+                            // In a first pass a file with nothing to tell is left out (a
+                            // result per file would be held to the end of the run); a later
+                            // round's empty result replaces the first one.
+                            if let Some(r) = r.filter(|r| later_round || !r.is_empty()) {
                                 local.push((i, r));
                             }
                         }

@@ -360,7 +360,8 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         args.isolated,
         &overrides,
     )?;
-    let catalog = &plan.catalog;
+    let Plan { catalog, groups } = plan;
+    let catalog = &catalog;
     for sel in args
         .select
         .iter()
@@ -383,22 +384,27 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
     let threads = args.threads.unwrap_or_else(default_threads);
     let mut report = diagnostic::Report::default();
     let mut rule_infos = std::collections::BTreeMap::new();
+    // The files checked, by shown path: only the baseline asks.
+    let keep_checked =
+        args.baseline.is_some() || matches!(args.baseline_action, cli::BaselineAction::Prune(_));
     let mut checked = std::collections::HashSet::new();
-    for (settings, candidates) in &plan.groups {
-        let mut inputs: Vec<Input> = candidates
-            .iter()
+    for (settings, candidates) in groups {
+        let settings = &settings;
+        // Each file's paths are moved, not copied: on a tree of 100k files every copy of
+        // them is ~10 MB held to the end of the run.
+        let (mut inputs, mut abs): (Vec<Input>, Vec<PathBuf>) = candidates
+            .into_iter()
             .filter(|c| (c.explicit && !args.force_exclude) || !settings.excludes(&c.abs))
-            .map(|c| Input {
-                display: display_path(&c.path, &cwd),
-                path: c.path.clone(),
-                content: None,
-                explicit: c.explicit,
+            .map(|c| {
+                let input = Input {
+                    display: display_path(&c.path, &cwd),
+                    path: c.path,
+                    content: None,
+                    explicit: c.explicit,
+                };
+                (input, c.abs)
             })
-            .collect();
-        let abs: std::collections::HashMap<String, PathBuf> = candidates
-            .iter()
-            .map(|c| (display_path(&c.path, &cwd), c.abs.clone()))
-            .collect();
+            .unzip();
         let active = settings.active_rules(catalog);
         for i in &mut inputs {
             if let Some((display, content)) = staged_content.remove(&i.path) {
@@ -411,10 +417,29 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         checker.threads = threads;
         checker.gather_project(&inputs, changed.is_none());
         if let Some(c) = &changed {
-            inputs.retain(|i| c.touches(&i.display));
+            let keep: Vec<bool> = inputs.iter().map(|i| c.touches(&i.display)).collect();
+            let (mut a, mut b) = (keep.iter(), keep.iter());
+            inputs.retain(|_| *a.next().unwrap_or(&false));
+            abs.retain(|_| *b.next().unwrap_or(&false));
         }
-        checked.extend(git::displays(&inputs));
+        if keep_checked {
+            checked.extend(git::displays(&inputs));
+        }
         let mut part = checker.run(&inputs, threads);
+        // The absolute path of each file with a finding, for `per-file-ignores`.
+        let reported: std::collections::HashSet<&str> = part
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| f.path.as_str())
+            .collect();
+        let abs: std::collections::HashMap<String, &std::path::Path> = inputs
+            .iter()
+            .zip(&abs)
+            .filter(|(i, _)| reported.contains(i.display.as_str()))
+            .map(|(i, a)| (i.display.clone(), a.as_path()))
+            .collect();
+        drop(reported);
         for f in &mut part.findings {
             if f.suppressed.is_some() {
                 continue;
