@@ -250,6 +250,47 @@ fn content_returned_by_a_function_in_another_file_is_followed() {
 }
 
 #[test]
+fn an_unparsed_file_that_calls_a_content_function_found_before_it_is_checked_again() {
+    // With one worker `a_llm.py` is checked first and yields nine content functions; from
+    // then on the first pass records which names the files it does not parse call
+    // (`handler.py` mentions no LLM call, so it is not parsed), and the later round reads
+    // only the files that may call a new one: `handler.py`, whose logged summary is found.
+    // `other.py` names `summarize_3` without calling it.
+    let t = tree(&[
+        (
+            "app/a_llm.py",
+            "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef summarize_0(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_1(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_2(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_3(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_4(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_5(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_6(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_7(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_8(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\n",
+        ),
+        (
+            "app/handler.py",
+            "import logging\nfrom app.a_llm import summarize_3\nlogger = logging.getLogger(__name__)\n\ndef on_note(q):\n    s = summarize_3(q)\n    logger.info(s)\n",
+        ),
+        (
+            "app/other.py",
+            "import logging\nlogger = logging.getLogger(__name__)\n\ndef note(s):\n    logger.info('summarize_3 is elsewhere: %s', s)\n",
+        ),
+    ]);
+    let o = run_in(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--select",
+            "PHI403",
+            "--threads",
+            "1",
+        ],
+    );
+    assert_eq!(
+        findings(&o),
+        vec![("PHI403".to_string(), "app/handler.py".to_string(), 7)],
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
 fn a_file_that_calls_an_llm_and_another_files_content_function_is_checked_again() {
     // `handler.py` is parsed in the first pass (it calls an LLM itself) before
     // `summarize_note` is known to return content; the later round checks it again because
