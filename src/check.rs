@@ -144,7 +144,7 @@ fn plain_name(name: &str) -> bool {
 /// in `text`, its hash is among these (more are, which only costs a needless check). A code
 /// file the first pass does not parse records them, so a later round reads again only the
 /// files that may call one of its new content functions, not every such file.
-fn mentions(text: &[u8]) -> Vec<u64> {
+fn mentions(text: &[u8]) -> Vec<u32> {
     use crate::engine::prefilter::is_ident_byte;
     let mut out = Vec::new();
     let mut push = |s: usize, e: usize| {
@@ -216,11 +216,11 @@ struct FileResult {
     /// The names this file calls (each callee's last segment, hashed: [`name_hash`]), when
     /// the first pass extracted its facts and later rounds may follow: a later round changes
     /// a file's result only through calls to the new content functions.
-    called: Option<Vec<u64>>,
+    called: Option<Vec<u32>>,
     /// For a code file the first pass did not parse, while content functions were being
     /// found: what [`mentions`] records of it (a later round then reads it again only when it
     /// may call a new content function).
-    mentions: Option<Vec<u64>>,
+    mentions: Option<Vec<u32>>,
 }
 
 impl FileResult {
@@ -244,7 +244,7 @@ fn spells_code(lang: Lang) -> bool {
 /// The hash [`FileResult::called`] and [`FileResult::mentions`] keep of a name: eight bytes
 /// at a time (the first pass hashes every identifier in a call position of the files it does
 /// not parse). A collision only makes a later round check a file again for nothing.
-fn name_hash(name: &str) -> u64 {
+fn name_hash(name: &str) -> u32 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h = name.len() as u64;
     let mut chunks = name.as_bytes().chunks_exact(8);
@@ -257,7 +257,8 @@ fn name_hash(name: &str) -> u64 {
         w |= u64::from(b) << (8 * i);
     }
     h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    h ^ (h >> 29)
+    // 32 bits: a file keeps one per name it calls, held to the end of the run.
+    ((h ^ (h >> 29)) >> 32) as u32
 }
 
 /// The files of `order` a later round must check again for `names` (new content functions):
@@ -266,18 +267,18 @@ fn name_hash(name: &str) -> u64 {
 /// [`plain_name`]), and those it recorded nothing for (the round's text search decides).
 fn recheck(
     order: &[usize],
-    called: &HashMap<usize, Vec<u64>>,
-    mentioned: &HashMap<usize, Vec<u64>>,
+    called: &HashMap<usize, Vec<u32>>,
+    mentioned: &HashMap<usize, Vec<u32>>,
     names: &mut dyn Iterator<Item = &String>,
 ) -> Vec<usize> {
     let mut plain = true;
-    let wanted: std::collections::HashSet<u64> = names
+    let wanted: std::collections::HashSet<u32> = names
         .map(|n| {
             plain &= plain_name(n);
             name_hash(n)
         })
         .collect();
-    let holds = |hashes: &Vec<u64>| hashes.iter().any(|h| wanted.contains(h));
+    let holds = |hashes: &Vec<u32>| hashes.iter().any(|h| wanted.contains(h));
     order
         .iter()
         .copied()
@@ -791,8 +792,8 @@ impl<'a> Checker<'a> {
             return results;
         }
         let mut found: std::collections::HashSet<String> = Default::default();
-        let mut called: HashMap<usize, Vec<u64>> = HashMap::new();
-        let mut mentioned: HashMap<usize, Vec<u64>> = HashMap::new();
+        let mut called: HashMap<usize, Vec<u32>> = HashMap::new();
+        let mut mentioned: HashMap<usize, Vec<u32>> = HashMap::new();
         for (i, r) in &mut results {
             found.extend(r.content_fns.drain(..));
             if let Some(c) = r.called.take() {
@@ -1140,7 +1141,7 @@ impl<'a> Checker<'a> {
             collect_env(w, lang, &text, Some(&facts), &mut out.env);
         }
         if self.inline_flow.is_some() && pass.only_with.is_none() && lang.is_code() {
-            let mut called: Vec<u64> = facts
+            let mut called: Vec<u32> = facts
                 .calls
                 .iter()
                 .map(|c| name_hash(c.callee.rsplit('.').next().unwrap_or(&c.callee)))
@@ -1467,8 +1468,8 @@ mod tests {
 
     #[test]
     fn a_later_round_rechecks_unparsed_files_only_where_a_new_name_may_be_called() {
-        let called: HashMap<usize, Vec<u64>> = HashMap::new();
-        let mentioned: HashMap<usize, Vec<u64>> = [
+        let called: HashMap<usize, Vec<u32>> = HashMap::new();
+        let mentioned: HashMap<usize, Vec<u32>> = [
             (0, vec![name_hash("summarize")]),
             (1, vec![name_hash("print")]),
         ]
@@ -1516,7 +1517,7 @@ mod tests {
 
     #[test]
     fn a_later_round_rechecks_the_files_that_call_a_new_name_or_were_not_parsed() {
-        let called: HashMap<usize, Vec<u64>> = [
+        let called: HashMap<usize, Vec<u32>> = [
             (0, vec![name_hash("summarize"), name_hash("print")]),
             (1, vec![name_hash("print")]),
             (2, vec![]),
