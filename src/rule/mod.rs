@@ -965,20 +965,19 @@ fn gate_of(
 /// pattern matches spells each of them as a whole identifier (the prefilter compares them so,
 /// see [`crate::engine::prefilter::is_whole_word`]); a segment joined to a `*`
 /// (`langchain*.HumanMessage`) may be part of a longer one and is left out. A pattern with
-/// neither is left out too, which would let the flow gates drop files it names: the
-/// built-in patterns all have a set (a test checks).
+/// neither (`openai*`) gets an empty set, which every text holds: the gates never drop a file
+/// one of the patterns may name.
 pub fn flow_seed_sets(k: &Knowledge) -> Vec<WordSet> {
     k.llm_call_patterns
         .iter()
         .chain(&k.message_builder_patterns)
-        .filter_map(|p| {
-            let words: Vec<String> = p
+        .map(|p| WordSet {
+            words: p
                 .split(['.', '/'])
                 .filter(|w| w.len() >= 3 && !w.contains('*'))
                 .map(str::to_string)
-                .collect();
-            let chain = Chain::of(p);
-            (!words.is_empty() || chain.is_some()).then_some(WordSet { words, chain })
+                .collect(),
+            chain: Chain::of(p),
         })
         .collect()
 }
@@ -1167,7 +1166,11 @@ mod tests {
     #[test]
     fn flow_seed_sets_hold_the_whole_segments_of_each_pattern() {
         let k = Knowledge {
-            llm_call_patterns: vec!["*.chat.completions.create".into(), "*.invoke".into()],
+            llm_call_patterns: vec![
+                "*.chat.completions.create".into(),
+                "*.invoke".into(),
+                "ai*".into(),
+            ],
             message_builder_patterns: vec![
                 "langchain*.HumanMessage".into(),
                 "@langchain/*.AIMessage".into(),
@@ -1186,6 +1189,7 @@ mod tests {
             [
                 vec!["chat", "completions", "create"],
                 vec!["invoke"],
+                vec![],
                 vec!["HumanMessage"],
                 vec!["@langchain", "AIMessage"],
             ]
@@ -1196,16 +1200,21 @@ mod tests {
             tail: tail.into(),
             rooted: false,
         };
-        let chains: Vec<Option<Chain>> = sets.into_iter().map(|s| s.chain).collect();
+        let chains: Vec<Option<Chain>> = sets.iter().map(|s| s.chain.clone()).collect();
         assert_eq!(
             chains,
             [
                 Some(chain(Some("completions"), "create")),
                 Some(chain(None, "invoke")),
+                None,
                 Some(chain(None, "HumanMessage")),
                 Some(chain(None, "AIMessage")),
             ]
         );
+        // `ai*` has neither words nor a chain: its set holds for any text, so a flow gate
+        // never drops a file that calls `aiClient(...)`.
+        let gates = crate::engine::prefilter::Prefilter::new(&[], &sets[2..3], false);
+        assert!(gates.scan(b"x = aiClient(prompt)", true, true).probed);
     }
 
     #[test]
@@ -1265,13 +1274,6 @@ mod tests {
         assert_eq!(checked.rules.len(), c.rules.len());
         // The check is on again after a built-in load.
         assert!(LazyRegex::new("(").is_err());
-        // Every LLM-call and message-builder pattern gates the flow rules (a pattern without
-        // a set would not, and the gates would drop the files only it names).
-        let k = &c.knowledge;
-        assert_eq!(
-            flow_seed_sets(k).len(),
-            k.llm_call_patterns.len() + k.message_builder_patterns.len()
-        );
     }
 
     #[test]
