@@ -213,14 +213,19 @@ struct FileResult {
     env: Vec<(String, Option<String>)>,
     /// Functions of this file that return LLM content (only when asked for).
     content_fns: Vec<String>,
-    /// The names this file calls (each callee's last segment, hashed: [`name_hash`]), when
-    /// the first pass extracted its facts and later rounds may follow: a later round changes
-    /// a file's result only through calls to the new content functions.
-    called: Option<Vec<u32>>,
-    /// For a code file the first pass did not parse, while content functions were being
-    /// found: what [`mentions`] records of it (a later round then reads it again only when it
-    /// may call a new content function).
-    mentions: Option<Vec<u32>>,
+    /// The names this code file calls or may call, when the first pass recorded them and
+    /// later rounds may follow: a later round changes a file's result only through calls to
+    /// the new content functions ([`recheck`]).
+    called: Option<Called>,
+}
+
+/// What the first pass recorded of the names a code file calls, hashed ([`name_hash`]).
+enum Called {
+    /// Parsed: each callee's last segment (how the flow analysis resolves content functions).
+    Parsed(Vec<u32>),
+    /// Not parsed, once content functions were being found: every name the later rounds'
+    /// text search may find in it ([`mentions`]).
+    Mentioned(Vec<u32>),
 }
 
 impl FileResult {
@@ -230,7 +235,6 @@ impl FileResult {
             && self.env.is_empty()
             && self.content_fns.is_empty()
             && self.called.is_none()
-            && self.mentions.is_none()
     }
 }
 
@@ -241,7 +245,7 @@ fn spells_code(lang: Lang) -> bool {
     lang != Lang::Notebook
 }
 
-/// The hash [`FileResult::called`] and [`FileResult::mentions`] keep of a name: eight bytes
+/// The hash [`FileResult::called`] keeps of a name: eight bytes
 /// at a time (the first pass hashes every identifier in a call position of the files it does
 /// not parse). A collision only makes a later round check a file again for nothing.
 fn name_hash(name: &str) -> u32 {
@@ -262,13 +266,12 @@ fn name_hash(name: &str) -> u32 {
 }
 
 /// The files of `order` a later round must check again for `names` (new content functions):
-/// those whose first pass recorded a call to one of them (`called`), those it did not parse
-/// but recorded a possible mention of one in ([`mentions`]; all of them when a name is not
-/// [`plain_name`]), and those it recorded nothing for (the round's text search decides).
+/// those whose first pass recorded a call to one of them, or a possible mention of one (all
+/// of those when a name is not a [`plain_name`], which [`mentions`] does not cover), and those
+/// it recorded nothing for (the round's text search decides).
 fn recheck(
     order: &[usize],
-    called: &HashMap<usize, Vec<u32>>,
-    mentioned: &HashMap<usize, Vec<u32>>,
+    called: &HashMap<usize, Called>,
     names: &mut dyn Iterator<Item = &String>,
 ) -> Vec<usize> {
     let mut plain = true;
@@ -278,14 +281,14 @@ fn recheck(
             name_hash(n)
         })
         .collect();
-    let holds = |hashes: &Vec<u32>| hashes.iter().any(|h| wanted.contains(h));
+    let holds = |hashes: &[u32]| hashes.iter().any(|h| wanted.contains(h));
     order
         .iter()
         .copied()
-        .filter(|i| match (called.get(i), mentioned.get(i)) {
-            (Some(c), _) => holds(c),
-            (None, Some(m)) => !plain || holds(m),
-            (None, None) => true,
+        .filter(|i| match called.get(i) {
+            Some(Called::Parsed(c)) => holds(c),
+            Some(Called::Mentioned(m)) => !plain || holds(m),
+            None => true,
         })
         .collect()
 }
@@ -792,15 +795,11 @@ impl<'a> Checker<'a> {
             return results;
         }
         let mut found: std::collections::HashSet<String> = Default::default();
-        let mut called: HashMap<usize, Vec<u32>> = HashMap::new();
-        let mut mentioned: HashMap<usize, Vec<u32>> = HashMap::new();
+        let mut called: HashMap<usize, Called> = HashMap::new();
         for (i, r) in &mut results {
             found.extend(r.content_fns.drain(..));
             if let Some(c) = r.called.take() {
                 called.insert(*i, c);
-            }
-            if let Some(m) = r.mentions.take() {
-                mentioned.insert(*i, m);
             }
         }
         if found.is_empty() {
@@ -833,7 +832,7 @@ impl<'a> Checker<'a> {
         };
         let second = self.run_pool(
             inputs,
-            &recheck(&code, &called, &mentioned, &mut found.iter()),
+            &recheck(&code, &called, &mut found.iter()),
             threads,
             &second_project,
             None,
@@ -854,7 +853,7 @@ impl<'a> Checker<'a> {
                     content_triggers: None,
                     only_with: Some(&mention),
                 };
-                let code = recheck(&code, &called, &mentioned, &mut all.difference(&found));
+                let code = recheck(&code, &called, &mut all.difference(&found));
                 replace.extend(self.run_pool(inputs, &code, threads, &third_project, None, &pass));
             }
         }
@@ -1081,15 +1080,13 @@ impl<'a> Checker<'a> {
         let wants_env = |b: &[u8]| env.is_some_and(|w| w.iter().any(|v| contains(b, v.as_bytes())));
         // Nothing to do for most files: no rule survived the prefilter, no suppression comment
         // and no project variable; decode (a copy of the file) only to report a bad encoding.
-        // A code file the first pass does not parse records what a later round would search
-        // it for, once there will be one.
+        // The first pass records the names a code file calls for the later rounds; of a file
+        // it does not parse, what those rounds would search it for, once there will be some.
+        let records_calls =
+            self.inline_flow.is_some() && pass.only_with.is_none() && lang.is_code();
         let record = |out: &mut FileResult, text: &[u8]| {
-            if self.inline_flow.is_some()
-                && pass.only_with.is_none()
-                && lang.is_code()
-                && self.found_content.load(Ordering::Relaxed) >= MANY_CONTENT_FNS
-            {
-                out.mentions = Some(mentions(text));
+            if records_calls && self.found_content.load(Ordering::Relaxed) >= MANY_CONTENT_FNS {
+                out.called = Some(Called::Mentioned(mentions(text)));
             }
         };
         if rules.is_empty()
@@ -1140,7 +1137,7 @@ impl<'a> Checker<'a> {
         if let Some(w) = env {
             collect_env(w, lang, &text, Some(&facts), &mut out.env);
         }
-        if self.inline_flow.is_some() && pass.only_with.is_none() && lang.is_code() {
+        if records_calls {
             let mut called: Vec<u32> = facts
                 .calls
                 .iter()
@@ -1148,7 +1145,7 @@ impl<'a> Checker<'a> {
                 .collect();
             called.sort_unstable();
             called.dedup();
-            out.called = Some(called);
+            out.called = Some(Called::Parsed(called));
         }
         for n in &facts.notes {
             note(&mut out, n.clone());
@@ -1431,26 +1428,45 @@ mod tests {
         })
     }
 
+    /// Whatever the later round's search finds in `text`, [`mentions`] recorded: a file
+    /// skipped because none of its recorded names is new would not have been found.
+    fn assert_recorded(text: &str) -> Result<(), TestCaseError> {
+        let recorded = mentions(text.as_bytes());
+        let (each, all) = searches();
+        for (n, m) in MENTIONED.iter().zip(each) {
+            if m.is_match(text.as_bytes()) {
+                prop_assert!(recorded.contains(&name_hash(n)), "{n:?} in {text:?}");
+            }
+        }
+        if all.is_match(text.as_bytes()) {
+            prop_assert!(
+                MENTIONED.iter().any(|n| recorded.contains(&name_hash(n))),
+                "{text:?}"
+            );
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1500))]
 
-        /// Whatever the later round's search finds, the first pass recorded: a file skipped
-        /// because none of its recorded mentions is a new name would not have been found.
         #[test]
         fn mentions_cover_what_the_search_finds(text in mention_text()) {
-            let recorded = mentions(text.as_bytes());
-            let (each, all) = searches();
-            for (n, m) in MENTIONED.iter().zip(each) {
-                if m.is_match(text.as_bytes()) {
-                    prop_assert!(recorded.contains(&name_hash(n)), "{n:?} in {text:?}");
-                }
-            }
-            if all.is_match(text.as_bytes()) {
-                prop_assert!(
-                    MENTIONED.iter().any(|n| recorded.contains(&name_hash(n))),
-                    "{text:?}"
-                );
-            }
+            assert_recorded(&text)?;
+        }
+    }
+
+    #[test]
+    fn mentions_cover_names_after_at_new_and_hash() {
+        // What the property found when each position was left out of `mentions`.
+        for text in [
+            "@new.",
+            "new summarize",
+            "@#summarize",
+            "new{",
+            "x.#summarize`",
+        ] {
+            assert_recorded(text).unwrap();
         }
     }
 
@@ -1464,29 +1480,6 @@ mod tests {
         for n in ["a", "x", "plain", "def", "foo", "bar"] {
             assert!(!got.contains(&name_hash(n)), "{n}");
         }
-    }
-
-    #[test]
-    fn a_later_round_rechecks_unparsed_files_only_where_a_new_name_may_be_called() {
-        let called: HashMap<usize, Vec<u32>> = HashMap::new();
-        let mentioned: HashMap<usize, Vec<u32>> = [
-            (0, vec![name_hash("summarize")]),
-            (1, vec![name_hash("print")]),
-        ]
-        .into_iter()
-        .collect();
-        let names = ["summarize".to_string()];
-        // File 2 recorded nothing: the text search decides.
-        assert_eq!(
-            recheck(&[0, 1, 2], &called, &mentioned, &mut names.iter()),
-            vec![0, 2]
-        );
-        // A name `mentions` does not cover (`$`): every unparsed file is searched.
-        let names = ["$summarize".to_string()];
-        assert_eq!(
-            recheck(&[0, 1, 2], &called, &mentioned, &mut names.iter()),
-            vec![0, 1, 2]
-        );
     }
 
     #[test]
@@ -1517,28 +1510,27 @@ mod tests {
 
     #[test]
     fn a_later_round_rechecks_the_files_that_call_a_new_name_or_were_not_parsed() {
-        let called: HashMap<usize, Vec<u32>> = [
-            (0, vec![name_hash("summarize"), name_hash("print")]),
-            (1, vec![name_hash("print")]),
-            (2, vec![]),
+        let called: HashMap<usize, Called> = [
+            (
+                0,
+                Called::Parsed(vec![name_hash("summarize"), name_hash("print")]),
+            ),
+            (1, Called::Parsed(vec![name_hash("print")])),
+            (2, Called::Parsed(vec![])),
+            (4, Called::Mentioned(vec![name_hash("summarize")])),
+            (5, Called::Mentioned(vec![name_hash("print")])),
         ]
         .into_iter()
         .collect();
-        let names = ["summarize".to_string(), "triage".to_string()];
-        // File 3 was not parsed in the first pass: the round's text search decides for it.
-        assert_eq!(
-            recheck(&[0, 1, 2, 3], &called, &HashMap::new(), &mut names.iter()),
-            vec![0, 3]
-        );
-        assert_eq!(
-            recheck(
-                &[0, 1, 2, 3],
-                &called,
-                &HashMap::new(),
-                &mut ["print".to_string()].iter()
-            ),
-            vec![0, 1, 3]
-        );
+        let recheck = |names: &[&str]| {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            recheck(&[0, 1, 2, 3, 4, 5], &called, &mut names.iter())
+        };
+        // File 3 recorded nothing: the round's text search decides for it.
+        assert_eq!(recheck(&["summarize", "triage"]), vec![0, 3, 4]);
+        assert_eq!(recheck(&["print"]), vec![0, 1, 3, 5]);
+        // A name `mentions` does not cover (`$`): every file not parsed is searched.
+        assert_eq!(recheck(&["$summarize"]), vec![3, 4, 5]);
     }
 
     #[test]
