@@ -390,21 +390,18 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
     let mut checked = std::collections::HashSet::new();
     for (settings, candidates) in groups {
         let settings = &settings;
-        // Each file's paths are moved, not copied: on a tree of 100k files every copy of
-        // them is ~10 MB held to the end of the run.
-        let (mut inputs, mut abs): (Vec<Input>, Vec<PathBuf>) = candidates
+        // Each file's path is moved, not copied: on a tree of 100k files every copy of the
+        // paths is ~10 MB held to the end of the run.
+        let mut inputs: Vec<Input> = candidates
             .into_iter()
             .filter(|c| (c.explicit && !args.force_exclude) || !settings.excludes(&c.abs))
-            .map(|c| {
-                let input = Input {
-                    display: display_path(&c.path, &cwd),
-                    path: c.path,
-                    content: None,
-                    explicit: c.explicit,
-                };
-                (input, c.abs)
+            .map(|c| Input {
+                display: display_path(&c.path, &cwd),
+                path: c.path,
+                content: None,
+                explicit: c.explicit,
             })
-            .unzip();
+            .collect();
         let active = settings.active_rules(catalog);
         for i in &mut inputs {
             if let Some((display, content)) = staged_content.remove(&i.path) {
@@ -417,29 +414,25 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         checker.threads = threads;
         checker.gather_project(&inputs, changed.is_none());
         if let Some(c) = &changed {
-            let keep: Vec<bool> = inputs.iter().map(|i| c.touches(&i.display)).collect();
-            let (mut a, mut b) = (keep.iter(), keep.iter());
-            inputs.retain(|_| *a.next().unwrap_or(&false));
-            abs.retain(|_| *b.next().unwrap_or(&false));
+            inputs.retain(|i| c.touches(&i.display));
         }
         if keep_checked {
             checked.extend(git::displays(&inputs));
         }
         let mut part = checker.run(&inputs, threads);
-        // The absolute path of each file with a finding, for `per-file-ignores`.
+        // The absolute path of each file with a finding, for `per-file-ignores` (as the plan
+        // made it for the config globs).
         let reported: std::collections::HashSet<&str> = part
             .findings
             .iter()
             .filter(|f| f.suppressed.is_none())
             .map(|f| f.path.as_str())
             .collect();
-        let abs: std::collections::HashMap<String, &std::path::Path> = inputs
+        let abs: std::collections::HashMap<String, PathBuf> = inputs
             .iter()
-            .zip(&abs)
-            .filter(|(i, _)| reported.contains(i.display.as_str()))
-            .map(|(i, a)| (i.display.clone(), a.as_path()))
+            .filter(|i| reported.contains(i.display.as_str()))
+            .map(|i| (i.display.clone(), config::absolute(&i.path, &cwd)))
             .collect();
-        drop(reported);
         for f in &mut part.findings {
             if f.suppressed.is_some() {
                 continue;
