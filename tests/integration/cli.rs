@@ -221,9 +221,18 @@ fn broken_pipe_is_not_an_error() {
     assert_ne!(status.code(), Some(2), "{err}");
 }
 
+/// The PHI403 findings of a tree of `files` (path, finding line), and the output.
+fn phi403_findings(files: &[(&str, &str)], extra: &[&str]) -> (Vec<(String, String, u64)>, String) {
+    let t = tree(files);
+    let mut args = vec!["check", "--format", "json", "--select", "PHI403"];
+    args.extend(extra);
+    let o = run_in(t.path(), &args);
+    (findings(&o), stdout(&o))
+}
+
 #[test]
 fn content_returned_by_a_function_in_another_file_is_followed() {
-    let t = tree(&[
+    let files = [
         (
             "app/providers/azure.py",
             "import os\nfrom openai import AzureOpenAI\n\nclass AzureExtractor:\n    def __init__(self):\n        self.client = AzureOpenAI(azure_endpoint=os.environ['AZURE_OPENAI_ENDPOINT'], api_version='2024-10-21')\n\n    def extract_fields(self, transcript):\n        resp = self.client.chat.completions.create(model=os.environ['DEP'], messages=[{'role': 'user', 'content': transcript}])\n        return resp.choices[0].message.content\n",
@@ -236,16 +245,12 @@ fn content_returned_by_a_function_in_another_file_is_followed() {
             "app/handler.py",
             "import logging\nimport tarfile\nlogger = logging.getLogger(__name__)\n\nasync def on_chunk(service, transcript):\n    extraction = await service.run_extraction(transcript)\n    logger.info(f'first extraction: {extraction}')\n    names = tarfile.open('x.tar').getnames()\n    logger.info('members %s', names)\n",
         ),
-    ]);
-    let o = run_in(
-        t.path(),
-        &["check", "--format", "json", "--select", "PHI403"],
-    );
+    ];
+    let (found, out) = phi403_findings(&files, &[]);
     assert_eq!(
-        findings(&o),
+        found,
         vec![("PHI403".to_string(), "app/handler.py".to_string(), 7)],
-        "{}",
-        stdout(&o)
+        "{out}"
     );
 }
 
@@ -256,7 +261,7 @@ fn an_unparsed_file_that_calls_a_content_function_found_before_it_is_checked_aga
     // (`handler.py` mentions no LLM call, so it is not parsed), and the later round reads
     // only the files that may call a new one: `handler.py`, whose logged summary is found.
     // `other.py` names `summarize_3` without calling it.
-    let t = tree(&[
+    let files = [
         (
             "app/a_llm.py",
             "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef summarize_0(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_1(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_2(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_3(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_4(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_5(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_6(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_7(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_8(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\n",
@@ -269,24 +274,12 @@ fn an_unparsed_file_that_calls_a_content_function_found_before_it_is_checked_aga
             "app/other.py",
             "import logging\nlogger = logging.getLogger(__name__)\n\ndef note(s):\n    logger.info('summarize_3 is elsewhere: %s', s)\n",
         ),
-    ]);
-    let o = run_in(
-        t.path(),
-        &[
-            "check",
-            "--format",
-            "json",
-            "--select",
-            "PHI403",
-            "--threads",
-            "1",
-        ],
-    );
+    ];
+    let (found, out) = phi403_findings(&files, &["--threads", "1"]);
     assert_eq!(
-        findings(&o),
+        found,
         vec![("PHI403".to_string(), "app/handler.py".to_string(), 7)],
-        "{}",
-        stdout(&o)
+        "{out}"
     );
 }
 
@@ -295,7 +288,7 @@ fn a_file_that_calls_an_llm_and_another_files_content_function_is_checked_again(
     // `handler.py` is parsed in the first pass (it calls an LLM itself) before
     // `summarize_note` is known to return content; the later round checks it again because
     // it calls that name, and the logged summary is found.
-    let t = tree(&[
+    let files = [
         (
             "app/llm.py",
             "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef summarize_note(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n",
@@ -308,16 +301,12 @@ fn a_file_that_calls_an_llm_and_another_files_content_function_is_checked_again(
             "app/other.py",
             "import logging\nlogger = logging.getLogger(__name__)\n\ndef summarize_note_len(q):\n    logger.info('summarize_note is elsewhere')\n",
         ),
-    ]);
-    let o = run_in(
-        t.path(),
-        &["check", "--format", "json", "--select", "PHI403"],
-    );
+    ];
+    let (found, out) = phi403_findings(&files, &[]);
     assert_eq!(
-        findings(&o),
+        found,
         vec![("PHI403".to_string(), "app/handler.py".to_string(), 9)],
-        "{}",
-        stdout(&o)
+        "{out}"
     );
 }
 
