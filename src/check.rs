@@ -591,8 +591,9 @@ impl<'a> Checker<'a> {
                     keys.also.extend(names.iter().cloned());
                 }
                 // A call to a content function seeds the flow like an LLM call.
-                for gate in keys.gates.iter_mut().flatten() {
-                    if !gate.sets.is_empty() {
+                for (gate, m) in keys.gates.iter_mut().zip(&r.matches) {
+                    if let Some(gate) = gate.as_mut().filter(|g| m.is_flow() && !g.sets.is_empty())
+                    {
                         gate.sets
                             .extend(names.iter().map(|n| WordSet::of(vec![n.clone()])));
                     }
@@ -1121,10 +1122,19 @@ impl<'a> Checker<'a> {
         let facts = lang::extract(lang, &text);
         if let Some(t) = started {
             // One line per parse: language, bytes, microseconds, whether the file was parsed
-            // for its content functions, the rules it was parsed for, path.
-            let ids: Vec<&str> = rules
+            // for its content functions, the rules it was parsed for, each with the matches
+            // (0-based, in file order) its gates left (`PHI202:3/9`), path.
+            let ids: Vec<String> = rules
                 .iter()
-                .map(|&r| self.catalog.rules[r].info.id.as_str())
+                .map(|&r| {
+                    let live: Vec<String> = (self.catalog.rules[r].matches.iter().enumerate())
+                        .filter(|(m, x)| {
+                            !gated_out.contains(&(r, *m)) && engine::applies_to(x, lang)
+                        })
+                        .map(|(m, _)| m.to_string())
+                        .collect();
+                    format!("{}:{}", self.catalog.rules[r].info.id, live.join("/"))
+                })
                 .collect();
             eprintln!(
                 "profile\t{lang:?}\t{}\t{}\t{wants_flow}\t{}\t{}",
@@ -1480,6 +1490,33 @@ mod tests {
         for n in ["a", "x", "plain", "def", "foo", "bar"] {
             assert!(!got.contains(&name_hash(n)), "{n}");
         }
+    }
+
+    /// Content functions found by the first pass extend the flow matches' gates (a call to
+    /// one seeds a flow), not the call matches' (a call match names its callees itself).
+    #[test]
+    fn content_functions_widen_only_the_flow_gates() {
+        let catalog = crate::rule::builtin().unwrap();
+        let settings = crate::settings::Settings::default();
+        let active: Vec<usize> = (0..catalog.rules.len()).collect();
+        let checker = Checker::new(&catalog, &settings, active.clone());
+        let names: std::collections::HashSet<String> = ["summarize_note".to_string()].into();
+        // `openaiintegration` passes the Sentry integration match's keyword group (compared
+        // without case) but not its callee set: only the name could let it through.
+        let text = b"import * as Sentry from '@sentry/node';\n// openaiintegration\n\
+                     span.setAttribute('note', summarize_note(x));\n";
+        let scan = checker.prefilter_with(&names, None).scan(text, true, false);
+        let k = (0..active.len())
+            .find(|&k| catalog.rules[active[k]].info.id == "PHI401")
+            .unwrap();
+        assert!(scan.rules.contains(&k));
+        let matches = &catalog.rules[active[k]].matches;
+        let live = |flow: bool| {
+            (matches.iter().enumerate())
+                .any(|(m, x)| x.is_flow() == flow && !scan.gated_out.contains(&(k, m)))
+        };
+        assert!(live(true));
+        assert!(!live(false));
     }
 
     #[test]

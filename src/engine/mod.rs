@@ -311,7 +311,7 @@ pub fn may_report(
 }
 
 /// A match's languages include `lang` (a notebook is checked by the Python matches).
-fn applies_to(m: &Match, lang: Lang) -> bool {
+pub fn applies_to(m: &Match, lang: Lang) -> bool {
     m.languages.contains(&lang) || (lang == Lang::Notebook && m.languages.contains(&Lang::Python))
 }
 

@@ -283,8 +283,9 @@ impl Match {
 #[derive(Clone, Debug, Default)]
 pub struct Gate {
     pub groups: Vec<Vec<String>>,
-    /// And, when not empty, every word of one of these sets (flow matches: the segments of
-    /// one LLM-call or message-builder pattern, or a content function's name).
+    /// And, when not empty, every word of one of these sets (call matches: the segments of
+    /// one `callee` pattern; flow matches: of one LLM-call or message-builder pattern, or a
+    /// content function's name).
     pub sets: Vec<WordSet>,
     pub text: Option<LazyRegex>,
 }
@@ -926,6 +927,8 @@ fn gate_of(
         sets = flow_seed_sets(knowledge);
     }
     if m.kind == "call" {
+        // A call the match reports is named by one of its `callee` patterns.
+        sets = pattern_sets(m.callee.iter());
         // `if-calls` of a config match looks at the whole project, not the file.
         for patterns in [&m.callee, &m.receiver, &m.if_calls] {
             if let Some(g) = gate_words(patterns) {
@@ -959,18 +962,26 @@ fn gate_of(
     }))
 }
 
-/// For each `llm-calls` and `message-builders` pattern, its plain segments of three
-/// characters or more (`*.chat.completions.create` → chat, completions, create), and its last
-/// segments as a [`Chain`] (`completions` then `create`; `.invoke` of `*.invoke`). A call the
-/// pattern matches spells each of them as a whole identifier (the prefilter compares them so,
-/// see [`crate::engine::prefilter::is_whole_word`]); a segment joined to a `*`
-/// (`langchain*.HumanMessage`) may be part of a longer one and is left out. A pattern with
-/// neither (`openai*`) gets an empty set, which every text holds: the gates never drop a file
-/// one of the patterns may name.
+/// The sets of the `llm-calls` and `message-builders` patterns ([`pattern_sets`]).
 pub fn flow_seed_sets(k: &Knowledge) -> Vec<WordSet> {
-    k.llm_call_patterns
-        .iter()
-        .chain(&k.message_builder_patterns)
+    pattern_sets(
+        k.llm_call_patterns
+            .iter()
+            .chain(&k.message_builder_patterns),
+    )
+}
+
+/// For each call pattern, its plain segments of three characters or more
+/// (`*.chat.completions.create` → chat, completions, create), and its last segments as a
+/// [`Chain`] (`completions` then `create`; `.invoke` of `*.invoke`). A call the pattern
+/// matches spells each of them as a whole identifier (the prefilter compares them so, see
+/// [`crate::engine::prefilter::is_whole_word`]): a frontend names a call as written, or with
+/// its first segment replaced by the import path it came from, which the file spells too. A
+/// segment joined to a `*` (`langchain*.HumanMessage`) may be part of a longer one and is left
+/// out. A pattern with neither (`openai*`) gets an empty set, which every text holds: the
+/// gates never drop a file one of the patterns may name.
+pub fn pattern_sets<'a>(patterns: impl Iterator<Item = &'a String>) -> Vec<WordSet> {
+    patterns
         .map(|p| WordSet {
             words: p
                 .split(['.', '/'])
@@ -1089,6 +1100,45 @@ mod tests {
         // A pattern with no plain part leaves the match without a gate.
         assert_eq!(w(&["AzureOpenAI", "*"]), None);
         assert_eq!(w(&["*.op"]), None);
+    }
+
+    /// A call match's gate holds one set per `callee` pattern: a file that spells the words
+    /// of none (with their case, as whole identifiers, the last two chained) cannot call it.
+    #[test]
+    fn call_gates_need_the_segments_of_one_callee_pattern() {
+        use crate::engine::prefilter::{Prefilter, RuleKeys};
+        let c = builtin().unwrap();
+        let rule = c.rules.iter().find(|r| r.info.id == "PHI501").unwrap();
+        let m = rule
+            .matches
+            .iter()
+            .find(|m| {
+                matches!(&m.matcher, Matcher::Call { callee, .. } if callee.matches("c.images.generate"))
+            })
+            .unwrap();
+        let gate = m.gate.clone().unwrap();
+        let words: Vec<Vec<&str>> = gate
+            .sets
+            .iter()
+            .map(|s| s.words.iter().map(String::as_str).collect())
+            .collect();
+        assert!(words.contains(&vec!["images", "generate"]), "{words:?}");
+        let p = Prefilter::new(
+            &[RuleKeys {
+                any: vec!["x".into()],
+                also: vec![],
+                gates: vec![Some(gate)],
+            }],
+            &[],
+            false,
+        );
+        // The rule has the one match: it is left out when the match's gate fails.
+        let gated = |t: &str| p.scan(t.as_bytes(), true, true).rules.is_empty();
+        assert!(!gated("x = client.images.generate(prompt=p)"));
+        assert!(!gated("x = openai.Image.create(prompt=p)"));
+        // The case-insensitive group alone (`generate`) admitted these.
+        assert!(gated("x Generate images"));
+        assert!(gated("x: images; generate()"));
     }
 
     /// The string fast paths of `Glob` agree with the regex every glob stands for.
