@@ -226,6 +226,9 @@ enum Called {
     /// Not parsed, once content functions were being found: every name the later rounds'
     /// text search may find in it ([`mentions`]).
     Mentioned(Vec<u32>),
+    /// Not parsed, before that: searched for the first this many content functions the
+    /// pass found ([`Early`]) and none found; a later round reads it again only for others.
+    Searched(u32),
 }
 
 impl FileResult {
@@ -272,12 +275,22 @@ fn name_hash(name: &str) -> u32 {
 fn recheck(
     order: &[usize],
     called: &HashMap<usize, Called>,
+    early: &[String],
     names: &mut dyn Iterator<Item = &String>,
 ) -> Vec<usize> {
     let mut plain = true;
+    // A file searched for the first `n` early names needs reading again when a name is not
+    // among them.
+    let position: HashMap<&str, usize> = early
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let mut beyond = 0;
     let wanted: std::collections::HashSet<u32> = names
         .map(|n| {
             plain &= plain_name(n);
+            beyond = beyond.max(position.get(n.as_str()).map_or(usize::MAX, |&i| i + 1));
             name_hash(n)
         })
         .collect();
@@ -288,6 +301,7 @@ fn recheck(
         .filter(|i| match called.get(i) {
             Some(Called::Parsed(c)) => holds(c),
             Some(Called::Mentioned(m)) => !plain || holds(m),
+            Some(Called::Searched(n)) => beyond > *n as usize,
             None => true,
         })
         .collect()
@@ -321,13 +335,27 @@ pub struct Checker<'a> {
     /// Content functions the first pass has found so far. From [`MANY_CONTENT_FNS`] on, a code
     /// file it does not parse records what a later round would search it for ([`mentions`]).
     found_content: AtomicUsize,
+    /// Before that, the names found so far, searched for in the files it does not parse.
+    early: std::sync::RwLock<Early>,
+}
+
+/// The content functions the first pass has found, in the order found, and, until there are
+/// [`MANY_CONTENT_FNS`], the search for them. A code file the pass does not parse is searched
+/// as it is read (few names: the automaton skips to their rare bytes), so a later round reads
+/// again only the files read before a name was found: on a tree with a single content function
+/// (the sparse benchmark tree), reading every code file twice cost 0.1 s of 0.8.
+#[derive(Default)]
+struct Early {
+    names: Vec<String>,
+    search: Option<std::sync::Arc<Mention>>,
 }
 
 /// From this many content functions found in the first pass on, a file it does not parse
-/// records its [`mentions`]. With few names a later round's search is fast (the automaton
-/// skips to rare bytes) and reading the files again costs less than scanning every file for
-/// identifiers (the sparse benchmark tree: 3.7% slower when recording from the first name);
-/// with hundreds it is a DFA over every byte, read again once per round (dense: 0.12 s).
+/// records its [`mentions`]; before, it is searched for the names found so far ([`Early`]).
+/// With few names the search is fast (the automaton skips to rare bytes) and costs less than
+/// scanning every file for identifiers (the sparse benchmark tree: 3.7% slower when recording
+/// from the first name); with hundreds it is a DFA over every byte, and the files read before
+/// the last name was found would be read again anyway (dense: 0.12 s).
 const MANY_CONTENT_FNS: usize = 8;
 
 /// From this many inputs on, the prefilter is compiled to a DFA (see [`Prefilter::new`]).
@@ -355,6 +383,31 @@ impl<'a> Checker<'a> {
             profile: std::env::var_os("PHI_LINT_PROFILE").is_some(),
             many: false,
             found_content: Default::default(),
+            early: Default::default(),
+        }
+    }
+
+    /// How many content functions the first pass has found so far, and the search for them
+    /// (`None` before the first one, or once there are many).
+    fn early_search(&self) -> Option<(u32, std::sync::Arc<Mention>)> {
+        let early = self.early.read().unwrap_or_else(|e| e.into_inner());
+        let search = early.search.clone()?;
+        Some((early.names.len() as u32, search))
+    }
+
+    /// Adds content functions the first pass found to [`Early`].
+    fn publish(&self, names: &[String]) {
+        let mut early = self.early.write().unwrap_or_else(|e| e.into_inner());
+        let before = early.names.len();
+        for n in names {
+            if !early.names.contains(n) {
+                early.names.push(n.clone());
+            }
+        }
+        if early.names.len() > before {
+            early.search = (early.names.len() < MANY_CONTENT_FNS)
+                .then(|| Mention::new(&mut early.names.iter()).map(std::sync::Arc::new))
+                .flatten();
         }
     }
 
@@ -831,9 +884,11 @@ impl<'a> Checker<'a> {
             content_triggers: Some(&calls),
             only_with: Some(&mention),
         };
+        let early =
+            std::mem::take(&mut self.early.write().unwrap_or_else(|e| e.into_inner()).names);
         let second = self.run_pool(
             inputs,
-            &recheck(&code, &called, &mut found.iter()),
+            &recheck(&code, &called, &early, &mut found.iter()),
             threads,
             &second_project,
             None,
@@ -854,7 +909,7 @@ impl<'a> Checker<'a> {
                     content_triggers: None,
                     only_with: Some(&mention),
                 };
-                let code = recheck(&code, &called, &mut all.difference(&found));
+                let code = recheck(&code, &called, &early, &mut all.difference(&found));
                 replace.extend(self.run_pool(inputs, &code, threads, &third_project, None, &pass));
             }
         }
@@ -1086,8 +1141,13 @@ impl<'a> Checker<'a> {
         let records_calls =
             self.inline_flow.is_some() && pass.only_with.is_none() && lang.is_code();
         let record = |out: &mut FileResult, text: &[u8]| {
-            if records_calls && self.found_content.load(Ordering::Relaxed) >= MANY_CONTENT_FNS {
+            if !records_calls {
+            } else if self.found_content.load(Ordering::Relaxed) >= MANY_CONTENT_FNS {
                 out.called = Some(Called::Mentioned(mentions(text)));
+            } else if let Some((n, search)) = self.early_search() {
+                if !search.is_match(text) {
+                    out.called = Some(Called::Searched(n));
+                }
             }
         };
         if rules.is_empty()
@@ -1187,6 +1247,9 @@ impl<'a> Checker<'a> {
                     .unwrap_or_default();
             self.found_content
                 .fetch_add(out.content_fns.len(), Ordering::Relaxed);
+            if records_calls {
+                self.publish(&out.content_fns);
+            }
         }
         let hits = engine::check(self.catalog, &rules, &ctx);
         // Without a finding or a suppression comment there is nothing to place or suppress.
@@ -1556,18 +1619,30 @@ mod tests {
             (2, Called::Parsed(vec![])),
             (4, Called::Mentioned(vec![name_hash("summarize")])),
             (5, Called::Mentioned(vec![name_hash("print")])),
+            (6, Called::Searched(1)),
+            (7, Called::Searched(2)),
         ]
         .into_iter()
         .collect();
+        // The first pass found `summarize`, then `triage`: file 6 was searched for the first,
+        // file 7 for both.
+        let early = ["summarize".to_string(), "triage".to_string()];
         let recheck = |names: &[&str]| {
             let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-            recheck(&[0, 1, 2, 3, 4, 5], &called, &mut names.iter())
+            recheck(
+                &[0, 1, 2, 3, 4, 5, 6, 7],
+                &called,
+                &early,
+                &mut names.iter(),
+            )
         };
         // File 3 recorded nothing: the round's text search decides for it.
-        assert_eq!(recheck(&["summarize", "triage"]), vec![0, 3, 4]);
-        assert_eq!(recheck(&["print"]), vec![0, 1, 3, 5]);
+        assert_eq!(recheck(&["summarize", "triage"]), vec![0, 3, 4, 6]);
+        assert_eq!(recheck(&["summarize"]), vec![0, 3, 4]);
+        // A name found later (a later round's) was searched for nowhere.
+        assert_eq!(recheck(&["print"]), vec![0, 1, 3, 5, 6, 7]);
         // A name `mentions` does not cover (`$`): every file not parsed is searched.
-        assert_eq!(recheck(&["$summarize"]), vec![3, 4, 5]);
+        assert_eq!(recheck(&["$summarize"]), vec![3, 4, 5, 6, 7]);
     }
 
     #[test]

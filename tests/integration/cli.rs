@@ -284,6 +284,34 @@ fn an_unparsed_file_that_calls_a_content_function_found_before_it_is_checked_aga
 }
 
 #[test]
+fn an_unparsed_file_read_after_a_content_function_was_found_is_searched_for_it() {
+    // With one worker `a_llm.py` is checked first and yields one content function; from then
+    // on the first pass searches the files it does not parse for it as it reads them, and
+    // the later round reads again only those that call it (`handler.py`, whose logged summary
+    // is found), not `other.py`, which only names it.
+    let files = [
+        (
+            "app/a_llm.py",
+            "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef summarize_note(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n",
+        ),
+        (
+            "app/handler.py",
+            "import logging\nfrom app.a_llm import summarize_note\nlogger = logging.getLogger(__name__)\n\ndef on_note(q):\n    s = summarize_note (q)\n    logger.info(s)\n",
+        ),
+        (
+            "app/other.py",
+            "import logging\nlogger = logging.getLogger(__name__)\n\ndef note(s):\n    logger.info('summarize_note is elsewhere: %s', s)\n",
+        ),
+    ];
+    let (found, out) = phi403_findings(&files, &["--threads", "1"]);
+    assert_eq!(
+        found,
+        vec![("PHI403".to_string(), "app/handler.py".to_string(), 7)],
+        "{out}"
+    );
+}
+
+#[test]
 fn a_file_that_calls_an_llm_and_another_files_content_function_is_checked_again() {
     // `handler.py` is parsed in the first pass (it calls an LLM itself) before
     // `summarize_note` is known to return content; the later round checks it again because
