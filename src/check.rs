@@ -596,6 +596,14 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The files of `order` whose result a later round may change: those the flow matches do
+    /// not all exclude. Of the others a later round finds no flow match to run and no content
+    /// function to export (`check_one`): test code, most of a large tree, is not read again.
+    fn flow_may_change(&self, inputs: &[Input], mut order: Vec<usize>) -> Vec<usize> {
+        order.retain(|&i| self.exports_content_functions(&self.rule_path(&inputs[i])));
+        order
+    }
+
     /// Whether the functions of the file at `rel_path` (a rule path) may seed other files'
     /// flow: not when every active flow match excludes the file (test code: a mock that returns
     /// a canned completion says nothing about production callers of the same name).
@@ -888,7 +896,7 @@ impl<'a> Checker<'a> {
             std::mem::take(&mut self.early.write().unwrap_or_else(|e| e.into_inner()).names);
         let second = self.run_pool(
             inputs,
-            &recheck(&code, &called, &early, &mut found.iter()),
+            &self.flow_may_change(inputs, recheck(&code, &called, &early, &mut found.iter())),
             threads,
             &second_project,
             None,
@@ -910,6 +918,7 @@ impl<'a> Checker<'a> {
                     only_with: Some(&mention),
                 };
                 let code = recheck(&code, &called, &early, &mut all.difference(&found));
+                let code = self.flow_may_change(inputs, code);
                 replace.extend(self.run_pool(inputs, &code, threads, &third_project, None, &pass));
             }
         }

@@ -359,6 +359,7 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         args.config.as_deref(),
         args.isolated,
         &overrides,
+        walk_opts.threads,
     )?;
     let Plan { catalog, groups } = plan;
     let catalog = &catalog;
@@ -596,8 +597,22 @@ pub fn plan_run(
     explicit_config: Option<&std::path::Path>,
     isolated: bool,
     overrides: &config::Overrides,
+    threads: usize,
 ) -> Result<Plan, Failure> {
     let mut discovery = config::Discovery::default();
+    if !isolated && explicit_config.is_none() {
+        // The candidates' folders are looked in all at once, on the walk's threads.
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut last = None;
+        for c in &candidates {
+            let parent = c.path.parent();
+            if parent != last {
+                dirs.extend(parent.map(|p| config::absolute(p, cwd)));
+                last = parent;
+            }
+        }
+        discovery.probe(&dirs, threads);
+    }
     // `file`: the path is known to be a file (a candidate), so its folder is looked up
     // without asking the file system what it is.
     let mut which = |p: &std::path::Path, file: bool| -> Option<PathBuf> {
@@ -685,6 +700,7 @@ fn config_show(a: cli::ConfigArgs, out: &mut dyn Write) -> Result<ExitStatus, Fa
         a.config.as_deref(),
         a.isolated,
         &config::Overrides::default(),
+        1,
     )?;
     let (settings, _) = &plan.groups[0];
     let _ = a.show;
