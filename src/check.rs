@@ -337,6 +337,41 @@ pub struct Checker<'a> {
     found_content: AtomicUsize,
     /// Before that, the names found so far, searched for in the files it does not parse.
     early: std::sync::RwLock<Early>,
+    /// What the active flow matches exclude (see [`Checker::exports_content_functions`]).
+    flow_excludes: FlowExcludes,
+}
+
+/// The `exclude-paths` of the active flow matches.
+enum FlowExcludes {
+    NoFlow,
+    /// A flow match excludes no path.
+    Unexcluded,
+    /// Each distinct set once (the rules' shared test-code globs are one set).
+    Sets(Vec<std::sync::Arc<globset::GlobSet>>),
+}
+
+impl FlowExcludes {
+    fn of(catalog: &Catalog, active: &[usize]) -> FlowExcludes {
+        let mut sets: Vec<std::sync::Arc<globset::GlobSet>> = Vec::new();
+        let flows = active
+            .iter()
+            .flat_map(|&i| &catalog.rules[i].matches)
+            .filter(|m| m.is_flow());
+        for m in flows {
+            match &m.exclude_paths {
+                None => return FlowExcludes::Unexcluded,
+                Some(p) if !sets.iter().any(|s| std::sync::Arc::ptr_eq(s, p)) => {
+                    sets.push(p.clone())
+                }
+                Some(_) => {}
+            }
+        }
+        if sets.is_empty() {
+            FlowExcludes::NoFlow
+        } else {
+            FlowExcludes::Sets(sets)
+        }
+    }
 }
 
 /// The content functions the first pass has found, in the order found, and, until there are
@@ -371,6 +406,7 @@ static BIG_FILES: Mutex<()> = Mutex::new(());
 impl<'a> Checker<'a> {
     pub fn new(catalog: &'a Catalog, settings: &'a Settings, active: Vec<usize>) -> Checker<'a> {
         Checker {
+            flow_excludes: FlowExcludes::of(catalog, &active),
             catalog,
             settings,
             prefilter: std::sync::OnceLock::new(),
@@ -596,27 +632,15 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The files of `order` whose result a later round may change: those the flow matches do
-    /// not all exclude. Of the others a later round finds no flow match to run and no content
-    /// function to export (`check_one`): test code, most of a large tree, is not read again.
-    fn flow_may_change(&self, inputs: &[Input], mut order: Vec<usize>) -> Vec<usize> {
-        order.retain(|&i| self.exports_content_functions(&self.rule_path(&inputs[i])));
-        order
-    }
-
     /// Whether the functions of the file at `rel_path` (a rule path) may seed other files'
     /// flow: not when every active flow match excludes the file (test code: a mock that returns
     /// a canned completion says nothing about production callers of the same name).
     fn exports_content_functions(&self, rel_path: &str) -> bool {
-        self.active.iter().any(|&i| {
-            self.catalog.rules[i].matches.iter().any(|m| {
-                m.is_flow()
-                    && !m
-                        .exclude_paths
-                        .as_ref()
-                        .is_some_and(|p| p.is_match(rel_path))
-            })
-        })
+        match &self.flow_excludes {
+            FlowExcludes::NoFlow => false,
+            FlowExcludes::Unexcluded => true,
+            FlowExcludes::Sets(sets) => sets.iter().any(|p| !p.is_match(rel_path)),
+        }
     }
 
     /// The words of the LLM calls (`llm-calls` in the knowledge file): a code file holding
@@ -896,7 +920,7 @@ impl<'a> Checker<'a> {
             std::mem::take(&mut self.early.write().unwrap_or_else(|e| e.into_inner()).names);
         let second = self.run_pool(
             inputs,
-            &self.flow_may_change(inputs, recheck(&code, &called, &early, &mut found.iter())),
+            &recheck(&code, &called, &early, &mut found.iter()),
             threads,
             &second_project,
             None,
@@ -918,7 +942,6 @@ impl<'a> Checker<'a> {
                     only_with: Some(&mention),
                 };
                 let code = recheck(&code, &called, &early, &mut all.difference(&found));
-                let code = self.flow_may_change(inputs, code);
                 replace.extend(self.run_pool(inputs, &code, threads, &third_project, None, &pass));
             }
         }
@@ -1019,6 +1042,12 @@ impl<'a> Checker<'a> {
         let Some(lang) = lang::detect(&input.path) else {
             return Some(out);
         };
+        // A later round changes nothing for a file every flow match excludes (test code, most
+        // of a large tree): it finds no flow match to run there and no content function to
+        // export. It is not read again.
+        if pass.only_with.is_some() && !self.exports_content_functions(&self.rule_path(input)) {
+            return None;
+        }
         // One open, one fstat and one read per file; the size limit is checked before reading.
         let bytes = match &input.content {
             Some(c) => c.clone(),

@@ -146,7 +146,8 @@ pub struct CheckArgs {
     /// Print findings only: no notes, no summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Check vendored trees too (node_modules, virtualenvs, site-packages, vendor, minified bundles).
+    /// Check vendored trees too (node_modules, virtualenvs, site-packages, vendor, minified bundles,
+    /// dependency lock files).
     #[arg(long)]
     pub include_vendored: bool,
     /// Follow symbolic links (never outside the checked roots).

@@ -86,10 +86,9 @@ fn canonical(cwd: &Path) -> PathBuf {
 }
 
 fn vendored(rel: &str) -> bool {
-    rel.split('/')
-        .rev()
-        .skip(1)
-        .any(|c| crate::discover::VENDORED_DIRS.contains(&c))
+    let mut parts = rel.split('/').rev();
+    parts.next().is_some_and(crate::discover::is_lock_file)
+        || parts.any(|c| crate::discover::VENDORED_DIRS.contains(&c))
 }
 
 /// The staged content of every staged file (added, copied, modified or renamed) that
@@ -434,6 +433,16 @@ pub fn displays(inputs: &[Input]) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staged_files_in_vendored_trees_and_lock_files_are_vendored() {
+        assert!(vendored("web/node_modules/x/index.js"));
+        assert!(vendored("web/pnpm-lock.yaml"));
+        assert!(vendored("package-lock.json"));
+        assert!(!vendored("web/src/app.ts"));
+        assert!(!vendored("pnpm-lock.yaml/app.yaml"));
+        assert!(!vendored("node_modules"));
+    }
 
     #[test]
     fn parses_hunks_renames_and_deletions() {
