@@ -21,7 +21,21 @@ pub mod treesitter;
 /// does not read.
 pub fn detect(path: &Path) -> Option<Lang> {
     let name = path.file_name()?.to_str()?;
-    let lower = name.to_ascii_lowercase();
+    // Called several times for every file of a tree: lowered on the stack, not in a String.
+    let mut buf = [0u8; 64];
+    let owned;
+    let lower: &str = match buf.get_mut(..name.len()) {
+        Some(b) => {
+            b.copy_from_slice(name.as_bytes());
+            b.make_ascii_lowercase();
+            // Lowering ASCII letters keeps UTF-8 valid.
+            std::str::from_utf8(b).ok()?
+        }
+        None => {
+            owned = name.to_ascii_lowercase();
+            &owned
+        }
+    };
     if lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env") {
         return Some(Lang::Env);
     }
@@ -174,6 +188,26 @@ pub fn scan_literals(text: &str) -> Vec<crate::facts::StrLit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn languages_come_from_names_in_any_case_and_length() {
+        let d = |p: &str| detect(Path::new(p));
+        assert_eq!(d("src/App.PY"), Some(Lang::Python));
+        assert_eq!(d("x/.ENV.local"), Some(Lang::Env));
+        assert_eq!(d("prod.env"), Some(Lang::Env));
+        assert_eq!(d("Dockerfile.dev"), Some(Lang::Dockerfile));
+        assert_eq!(d("api.Dockerfile"), Some(Lang::Dockerfile));
+        assert_eq!(d("main.tf"), Some(Lang::Hcl));
+        assert_eq!(d("Makefile"), None);
+        assert_eq!(d("README"), None);
+        // Longer than the stack buffer, and not ASCII.
+        assert_eq!(
+            d(&format!("{}.Ts", "a".repeat(100))),
+            Some(Lang::TypeScript)
+        );
+        assert_eq!(d("é.json"), Some(Lang::Json));
+        assert_eq!(d(&format!("{}é.yml", "a".repeat(62))), Some(Lang::Yaml));
+    }
 
     #[test]
     fn literal_scan_honours_escapes_and_lines() {
