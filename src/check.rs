@@ -337,29 +337,33 @@ pub struct Checker<'a> {
     found_content: AtomicUsize,
     /// Before that, the names found so far, searched for in the files it does not parse.
     early: std::sync::RwLock<Early>,
-    /// What the active flow matches exclude (see [`Checker::exports_content_functions`]).
-    flow_excludes: FlowExcludes,
+    /// Which files a later round may change ([`Checker::later_round_may_change`]).
+    flow_rule_excludes: FlowRuleExcludes,
 }
 
-/// The `exclude-paths` of the active flow matches.
-enum FlowExcludes {
+/// The `exclude-paths` of every match of the active rules that have a flow match. A later
+/// round changes only what those rules run (content functions widen their second keyword
+/// group and their flow gates) and which content functions a file exports (flow matches): a
+/// file all of them exclude keeps its first result.
+enum FlowRuleExcludes {
     NoFlow,
-    /// A flow match excludes no path.
+    /// A match of such a rule excludes no path.
     Unexcluded,
     /// Each distinct set once (the rules' shared test-code globs are one set).
     Sets(Vec<std::sync::Arc<globset::GlobSet>>),
 }
 
-impl FlowExcludes {
-    fn of(catalog: &Catalog, active: &[usize]) -> FlowExcludes {
+impl FlowRuleExcludes {
+    fn of(catalog: &Catalog, active: &[usize]) -> FlowRuleExcludes {
         let mut sets: Vec<std::sync::Arc<globset::GlobSet>> = Vec::new();
-        let flows = active
+        let matches = active
             .iter()
-            .flat_map(|&i| &catalog.rules[i].matches)
-            .filter(|m| m.is_flow());
-        for m in flows {
+            .map(|&i| &catalog.rules[i].matches)
+            .filter(|ms| ms.iter().any(|m| m.is_flow()))
+            .flatten();
+        for m in matches {
             match &m.exclude_paths {
-                None => return FlowExcludes::Unexcluded,
+                None => return FlowRuleExcludes::Unexcluded,
                 Some(p) if !sets.iter().any(|s| std::sync::Arc::ptr_eq(s, p)) => {
                     sets.push(p.clone())
                 }
@@ -367,9 +371,9 @@ impl FlowExcludes {
             }
         }
         if sets.is_empty() {
-            FlowExcludes::NoFlow
+            FlowRuleExcludes::NoFlow
         } else {
-            FlowExcludes::Sets(sets)
+            FlowRuleExcludes::Sets(sets)
         }
     }
 }
@@ -406,7 +410,7 @@ static BIG_FILES: Mutex<()> = Mutex::new(());
 impl<'a> Checker<'a> {
     pub fn new(catalog: &'a Catalog, settings: &'a Settings, active: Vec<usize>) -> Checker<'a> {
         Checker {
-            flow_excludes: FlowExcludes::of(catalog, &active),
+            flow_rule_excludes: FlowRuleExcludes::of(catalog, &active),
             catalog,
             settings,
             prefilter: std::sync::OnceLock::new(),
@@ -636,10 +640,24 @@ impl<'a> Checker<'a> {
     /// flow: not when every active flow match excludes the file (test code: a mock that returns
     /// a canned completion says nothing about production callers of the same name).
     fn exports_content_functions(&self, rel_path: &str) -> bool {
-        match &self.flow_excludes {
-            FlowExcludes::NoFlow => false,
-            FlowExcludes::Unexcluded => true,
-            FlowExcludes::Sets(sets) => sets.iter().any(|p| !p.is_match(rel_path)),
+        self.active.iter().any(|&i| {
+            self.catalog.rules[i].matches.iter().any(|m| {
+                m.is_flow()
+                    && !m
+                        .exclude_paths
+                        .as_ref()
+                        .is_some_and(|p| p.is_match(rel_path))
+            })
+        })
+    }
+
+    /// Whether a later round may change the result of the file at `rel_path` (a rule path): a
+    /// match of a rule with a flow match may run there ([`FlowRuleExcludes`]).
+    fn later_round_may_change(&self, rel_path: &str) -> bool {
+        match &self.flow_rule_excludes {
+            FlowRuleExcludes::NoFlow => false,
+            FlowRuleExcludes::Unexcluded => true,
+            FlowRuleExcludes::Sets(sets) => sets.iter().any(|p| !p.is_match(rel_path)),
         }
     }
 
@@ -1042,10 +1060,8 @@ impl<'a> Checker<'a> {
         let Some(lang) = lang::detect(&input.path) else {
             return Some(out);
         };
-        // A later round changes nothing for a file every flow match excludes (test code, most
-        // of a large tree): it finds no flow match to run there and no content function to
-        // export. It is not read again.
-        if pass.only_with.is_some() && !self.exports_content_functions(&self.rule_path(input)) {
+        // A file no later round can change (test code, most of a large tree) is not read again.
+        if pass.only_with.is_some() && !self.later_round_may_change(&self.rule_path(input)) {
             return None;
         }
         // One open, one fstat and one read per file; the size limit is checked before reading.
@@ -1180,7 +1196,9 @@ impl<'a> Checker<'a> {
             self.inline_flow.is_some() && pass.only_with.is_none() && lang.is_code();
         let record = |out: &mut FileResult, text: &[u8]| {
             if !records_calls {
-            } else if self.found_content.load(Ordering::Relaxed) >= MANY_CONTENT_FNS {
+                return;
+            }
+            if self.found_content.load(Ordering::Relaxed) >= MANY_CONTENT_FNS {
                 out.called = Some(Called::Mentioned(mentions(text)));
             } else if let Some((n, search)) = self.early_search() {
                 if !search.is_match(text) {
@@ -1618,6 +1636,24 @@ mod tests {
         };
         assert!(live(true));
         assert!(!live(false));
+    }
+
+    /// A later round reads again only files a match of a flow rule (PHI401, PHI403) may run on:
+    /// not their test code. Without an active flow rule, none.
+    #[test]
+    fn later_rounds_leave_out_what_every_flow_rule_excludes() {
+        let catalog = crate::rule::builtin().unwrap();
+        let settings = crate::settings::Settings::default();
+        let all: Vec<usize> = (0..catalog.rules.len()).collect();
+        let checker = Checker::new(&catalog, &settings, all);
+        assert!(checker.later_round_may_change("app/handler.py"));
+        assert!(!checker.later_round_may_change("app/tests/test_handler.py"));
+        assert!(!checker.later_round_may_change("src/__tests__/chat.test.ts"));
+        let no_flow: Vec<usize> = (0..catalog.rules.len())
+            .filter(|&i| !catalog.rules[i].matches.iter().any(|m| m.is_flow()))
+            .collect();
+        let checker = Checker::new(&catalog, &settings, no_flow);
+        assert!(!checker.later_round_may_change("app/handler.py"));
     }
 
     #[test]
