@@ -343,8 +343,9 @@ impl Chain {
     ///
     /// Without a head, at an occurrence of `tail` as a whole identifier: a member access or
     /// import path (after `.`, `::`, `->` or `>` of type arguments, whitespace and line
-    /// continuations allowed between), or a name in an import list (after `import`, `{`, `,`,
-    /// `(`, or before `,`, `}`, `)`, `as` or a destructuring `:`).
+    /// continuations allowed between), or a name in an import list (after `import`, or before
+    /// `as`; after `{`, `,`, `(` or before `,`, `}`, `)` or a destructuring `:` when the list
+    /// may be an import's: `in_import_list`).
     pub fn holds(&self, text: &[u8]) -> bool {
         let Some(head) = &self.head else {
             return self.tail_named(text);
@@ -384,21 +385,22 @@ impl Chain {
                     .iter()
                     .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\'))
                     .map_or(0, |i| i + 1);
-                if matches!(
-                    text[..before].last(),
-                    Some(b'.' | b':' | b'>' | b'{' | b',' | b'(')
-                ) || before
-                    .checked_sub(6)
-                    .is_some_and(|i| word_at(text, i, b"import"))
+                if matches!(text[..before].last(), Some(b'.' | b':' | b'>'))
+                    || before
+                        .checked_sub(6)
+                        .is_some_and(|i| word_at(text, i, b"import"))
                 {
                     return true;
+                }
+                if matches!(text[..before].last(), Some(b'{' | b',' | b'(')) {
+                    return in_import_list(text, start);
                 }
                 let Some(i) = skip_blank(text, end) else {
                     return true;
                 };
                 match (text.get(i), text.get(i + 1)) {
-                    (Some(b',' | b'}' | b')'), _) => true,
-                    (Some(b':'), next) => next != Some(&b':'),
+                    (Some(b',' | b'}' | b')'), _) => in_import_list(text, start),
+                    (Some(b':'), next) => next != Some(&b':') && in_import_list(text, start),
                     _ => word_at(text, i, b"as"),
                 }
             })
@@ -488,6 +490,70 @@ fn occurrences<'t>(text: &'t [u8], word: &'t [u8]) -> impl Iterator<Item = (usiz
     memchr::memmem::find_iter(text, word)
         .map(move |start| (start, start + word.len()))
         .filter(move |&(start, end)| is_whole_word(text, start, end))
+}
+
+/// Whether the name at `start`, written as a member of a list (`, name`, `{ name`, `name)`),
+/// may be in an import list, where a bare name a call resolves through is spelled (`from m
+/// import (a, invoke)`, `import { invoke } from`, `const { invoke } = require(..)`, `use
+/// m::{a, invoke}`). Walking back over names, commas, `:`, `*` and blanks, the list follows
+/// `import` or `export`, or opens with a `{` or `(` after `import`, `export`, `::`, `const`,
+/// `let`, `var` or `use` (past `type` and a default import's `,`). It errs toward yes: a
+/// comment, a nested group or a walk longer than [`CHAIN_GROUP_LIMIT`] admits the name
+/// unexamined. Prose (`a descriptor, invoke its`) and blocks (`{ invoke(x) }`) are not lists.
+fn in_import_list(text: &[u8], start: usize) -> bool {
+    let floor = start.saturating_sub(CHAIN_GROUP_LIMIT);
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\');
+    let name = |b: u8| is_ident_byte(b) || b == b'$';
+    // The word ending at `i`, and where it starts.
+    let word_before = |i: usize| {
+        let s = text[floor..i]
+            .iter()
+            .rposition(|&b| !name(b))
+            .map_or(floor, |k| floor + k + 1);
+        (&text[s..i], s)
+    };
+    let mut i = start;
+    // Inside a `{`/`(` already passed: what precedes it decides.
+    let mut opened = false;
+    loop {
+        while i > floor && blank(text[i - 1]) {
+            i -= 1;
+        }
+        if i <= floor {
+            return true;
+        }
+        let c = text[i - 1];
+        if name(c) {
+            let (w, s) = word_before(i);
+            match w {
+                b"import" | b"export" => return true,
+                b"const" | b"let" | b"var" | b"use" if opened => return true,
+                b"type" => {}
+                _ if opened => return false,
+                _ => {}
+            }
+            i = s;
+            continue;
+        }
+        if opened {
+            match c {
+                b':' if i >= 2 && text[i - 2] == b':' => return true,
+                b',' => opened = false,
+                _ => return false,
+            }
+            i -= 1;
+            continue;
+        }
+        match c {
+            b',' | b':' | b'*' => i -= 1,
+            b'{' | b'(' => {
+                opened = true;
+                i -= 1;
+            }
+            b'}' | b')' | b'/' | b'#' => return true,
+            _ => return false,
+        }
+    }
 }
 
 /// Whether `word` is at `i` as a whole identifier.
@@ -830,6 +896,16 @@ mod tests {
             "import { invoke as call } from 'x'",
             "const { invoke: call } = require('x')",
             "use tauri::invoke;",
+            // Import lists: past other names, aliases, a default import, `type`, a comment.
+            "from m import a, invoke",
+            "import Default, { a, invoke } from 'x'",
+            "import type { invoke } from 'x'",
+            "export { a as b, invoke } from 'x'",
+            "const { a: b, invoke } = await import('x')",
+            "let {\n  a,\n  invoke\n} = require('x')",
+            "use tauri::{api, invoke};",
+            "use tauri::{api::{x, y}, invoke};",
+            "from m import (  # noqa\n    a,\n    invoke,\n)",
         ] {
             assert!(holds(text), "{text}");
         }
@@ -842,6 +918,13 @@ mod tests {
             "self.invoked()",
             "x.reinvoke()",
             "invoke :: a",
+            // Lists and blocks that import nothing: prose, a block, an object, arguments.
+            "// 2. If it is a descriptor, invoke its `__get__` method.",
+            "function f(g) {\n  invoke('next', g);\n}",
+            "const handlers = { a, invoke };",
+            "run(a, invoke)",
+            "x = [a, invoke]",
+            "f({ a: 1, invoke: 2 })",
         ] {
             assert!(!holds(text), "{text}");
         }
