@@ -259,6 +259,13 @@ impl Discovery {
     /// 50 ms one after another before any file was read.
     pub fn probe(&mut self, dirs: &[PathBuf], threads: usize) {
         let chunk = dirs.len().div_ceil(threads.clamp(1, 64)).max(256);
+        if dirs.len() <= chunk {
+            // A few folders (a commit hook's files): not worth a thread.
+            for d in dirs {
+                self.local.insert(d.clone(), own_config(d));
+            }
+            return;
+        }
         let found: Vec<Vec<Option<PathBuf>>> = std::thread::scope(|s| {
             let parts: Vec<_> = dirs
                 .chunks(chunk)
@@ -719,9 +726,14 @@ mod tests {
         // More folders than one thread's share, so each thread looks in some.
         let many: Vec<PathBuf> = dirs.iter().cycle().take(600).cloned().collect();
         probed.probe(&many, 2);
+        // A few folders are looked in without threads.
+        let mut few = Discovery::default();
+        few.probe(&dirs, 2);
         let mut fresh = Discovery::default();
         for x in &dirs {
-            assert_eq!(probed.for_dir(x), fresh.for_dir(x), "{}", x.display());
+            let want = fresh.for_dir(x);
+            assert_eq!(probed.for_dir(x), want, "{}", x.display());
+            assert_eq!(few.for_dir(x), want, "{}", x.display());
         }
         assert_eq!(fresh.for_dir(&d), Some(c.join(".phi-lint.toml")));
         assert_eq!(fresh.for_dir(&b), Some(a.join("phi-lint.toml")));
