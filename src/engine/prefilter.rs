@@ -870,6 +870,11 @@ mod tests {
         assert!(invoke.holds(hostile.as_bytes()));
         let hostile = "messages /* ".repeat(300_000);
         assert!(chain.holds(hostile.as_bytes()));
+        // A long list that is no import's: each occurrence walks back a group's length at most,
+        // and past the occurrence limit the text is admitted.
+        let hostile = format!("x = [{}]", "a, invoke, ".repeat(300_000));
+        assert!(invoke.holds(hostile.as_bytes()));
+        assert!(!invoke.holds(format!("x = [{}]", "a, invoke, ".repeat(100)).as_bytes()));
     }
 
     #[test]
