@@ -599,29 +599,33 @@ pub fn plan_run(
     overrides: &config::Overrides,
     threads: usize,
 ) -> Result<Plan, Failure> {
+    // Sorted candidates come folder by folder: a folder's absolute path and config are worked
+    // out once, for its first file (normalising every path and hashing every folder's path cost
+    // 40 ms for the 37k files of the sparse benchmark tree, before any file was read).
+    let mut folders: Vec<(usize, Option<PathBuf>)> = Vec::new();
+    let mut last = None;
+    for (k, c) in candidates.iter().enumerate() {
+        let parent = c.path.parent();
+        if k == 0 || parent != last {
+            folders.push((k, parent.map(|p| config::absolute(p, cwd))));
+            last = parent;
+        }
+    }
     let mut discovery = config::Discovery::default();
     if !isolated && explicit_config.is_none() {
-        // The candidates' folders are looked in all at once, on the walk's threads.
-        let mut dirs: Vec<PathBuf> = Vec::new();
-        let mut last = None;
-        for c in &candidates {
-            let parent = c.path.parent();
-            if parent != last {
-                dirs.extend(parent.map(|p| config::absolute(p, cwd)));
-                last = parent;
-            }
-        }
+        // The folders are looked in all at once, on the walk's threads.
+        let dirs: Vec<&std::path::Path> =
+            folders.iter().filter_map(|(_, d)| d.as_deref()).collect();
         discovery.probe(&dirs, threads);
     }
-    // `file`: the path is known to be a file (a candidate), so its folder is looked up
-    // without asking the file system what it is.
-    let mut which = |p: &std::path::Path, file: bool| -> Option<PathBuf> {
+    // The config governing a folder, or, with `dir` false, a path that may be a file.
+    let mut which = |p: &std::path::Path, dir: bool| -> Option<PathBuf> {
         if isolated {
             None
         } else if let Some(c) = explicit_config {
             Some(config::absolute(c, cwd))
-        } else if file {
-            discovery.for_dir(p.parent().unwrap_or(std::path::Path::new("/")))
+        } else if dir {
+            discovery.for_dir(p)
         } else {
             discovery.for_path(p)
         }
@@ -633,24 +637,20 @@ pub fn plan_run(
             .entry(which(&config::absolute(r, cwd), false))
             .or_default();
     }
-    // Sorted candidates come folder by folder: a folder's absolute path and config are worked
-    // out for its first file (normalising every path and hashing every folder's path cost
-    // 40 ms for the 37k files of the sparse benchmark tree, before any file was read).
-    let mut folder: Option<(PathBuf, PathBuf, Option<PathBuf>)> = None;
-    for c in candidates {
-        let (parent, name) = (c.path.parent(), c.path.file_name());
-        let (abs, config) = match (&folder, parent, name) {
-            (Some((rel, abs_dir, config)), Some(parent), Some(name))
-                if rel.as_os_str() == parent.as_os_str() =>
-            {
-                (abs_dir.join(name), config.clone())
-            }
+    let mut folders = folders.into_iter().peekable();
+    let mut folder: Option<(PathBuf, Option<PathBuf>)> = None;
+    for (k, c) in candidates.into_iter().enumerate() {
+        if let Some((_, dir)) = folders.next_if(|(first, _)| *first == k) {
+            folder = dir.map(|d| {
+                let config = which(&d, true);
+                (d, config)
+            });
+        }
+        let (abs, config) = match (&folder, c.path.file_name()) {
+            (Some((dir, config)), Some(name)) => (dir.join(name), config.clone()),
             _ => {
                 let abs = config::absolute(&c.path, cwd);
-                let config = which(&abs, true);
-                folder = parent.zip(abs.parent()).map(|(rel, abs_dir)| {
-                    (rel.to_path_buf(), abs_dir.to_path_buf(), config.clone())
-                });
+                let config = which(abs.parent().unwrap_or(std::path::Path::new("/")), true);
                 (abs, config)
             }
         };
