@@ -151,10 +151,9 @@ fn mentions(text: &[u8]) -> Vec<u32> {
         if s >= e {
             return;
         }
-        let word = std::str::from_utf8(&text[s..e]).unwrap_or_default();
-        out.push(name_hash(word));
+        out.push(name_hash(&text[s..e]));
         if s > 0 && text[s - 1] == b'#' {
-            out.push(name_hash(&format!("#{word}")));
+            out.push(name_hash(&text[s - 1..e]));
         }
     };
     // A name ending where whitespace and then a call opener follow.
@@ -251,10 +250,11 @@ fn spells_code(lang: Lang) -> bool {
 /// The hash [`FileResult::called`] keeps of a name: eight bytes
 /// at a time (the first pass hashes every identifier in a call position of the files it does
 /// not parse). A collision only makes a later round check a file again for nothing.
-fn name_hash(name: &str) -> u32 {
+fn name_hash(name: impl AsRef<[u8]>) -> u32 {
+    let name = name.as_ref();
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h = name.len() as u64;
-    let mut chunks = name.as_bytes().chunks_exact(8);
+    let mut chunks = name.chunks_exact(8);
     for c in &mut chunks {
         let w = u64::from_le_bytes(c.try_into().unwrap_or_default());
         h = (h.rotate_left(5) ^ w).wrapping_mul(K);
@@ -332,11 +332,12 @@ pub struct Checker<'a> {
     profile: bool,
     /// Many files are checked: the prefilter is worth compiling to a DFA.
     many: bool,
-    /// Content functions the first pass has found so far. From [`MANY_CONTENT_FNS`] on, a code
-    /// file it does not parse records what a later round would search it for ([`mentions`]).
-    found_content: AtomicUsize,
-    /// Before that, the names found so far, searched for in the files it does not parse.
+    /// The content functions the first pass has found so far, and the search for them.
     early: std::sync::RwLock<Early>,
+    /// How many (the length of `early`'s names, read without the lock for every file). From
+    /// [`MANY_CONTENT_FNS`] on, a code file it does not parse records what a later round would
+    /// search it for ([`mentions`]).
+    found_content: AtomicUsize,
     /// Which files a later round may change ([`Checker::later_round_may_change`]).
     flow_rule_excludes: FlowRuleExcludes,
 }
@@ -448,6 +449,8 @@ impl<'a> Checker<'a> {
             early.search = (early.names.len() < MANY_CONTENT_FNS)
                 .then(|| Mention::new(&mut early.names.iter()).map(std::sync::Arc::new))
                 .flatten();
+            self.found_content
+                .store(early.names.len(), Ordering::Relaxed);
         }
     }
 
@@ -1301,8 +1304,6 @@ impl<'a> Checker<'a> {
             out.content_fns =
                 catch_unwind(AssertUnwindSafe(|| engine::flow::content_functions(&ctx)))
                     .unwrap_or_default();
-            self.found_content
-                .fetch_add(out.content_fns.len(), Ordering::Relaxed);
             if records_calls {
                 self.publish(&out.content_fns);
             }
