@@ -230,6 +230,19 @@ fn phi403_findings(files: &[(&str, &str)], extra: &[&str]) -> (Vec<(String, Stri
     (findings(&o), stdout(&o))
 }
 
+/// A Python module whose functions `names` each return an Azure OpenAI completion (content
+/// functions, for the flow rules' later rounds).
+fn llm_module(names: &[impl AsRef<str>]) -> String {
+    let mut m = "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n".to_string();
+    for n in names {
+        m.push_str(&format!(
+            "\ndef {}(q):\n    r = client.chat.completions.create(model='m', messages=[{{'role': 'user', 'content': q}}])\n    return r.choices[0].message.content\n",
+            n.as_ref()
+        ));
+    }
+    m
+}
+
 #[test]
 fn content_returned_by_a_function_in_another_file_is_followed() {
     let files = [
@@ -261,11 +274,9 @@ fn an_unparsed_file_that_calls_a_content_function_found_before_it_is_checked_aga
     // (`handler.py` mentions no LLM call, so it is not parsed), and the later round reads
     // only the files that may call a new one: `handler.py`, whose logged summary is found.
     // `other.py` names `summarize_3` without calling it.
+    let llm = llm_module(&(0..9).map(|i| format!("summarize_{i}")).collect::<Vec<_>>());
     let files = [
-        (
-            "app/a_llm.py",
-            "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef summarize_0(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_1(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_2(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_3(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_4(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_5(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_6(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_7(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef summarize_8(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\n",
-        ),
+        ("app/a_llm.py", llm.as_str()),
         (
             "app/handler.py",
             "import logging\nfrom app.a_llm import summarize_3\nlogger = logging.getLogger(__name__)\n\ndef on_note(q):\n    s = summarize_3(q)\n    logger.info(s)\n",
@@ -289,11 +300,9 @@ fn an_unparsed_file_read_after_a_content_function_was_found_is_searched_for_it()
     // on the first pass searches the files it does not parse for it as it reads them, and
     // the later round reads again only those that call it (`handler.py`, whose logged summary
     // is found), not `other.py`, which only names it.
+    let llm = llm_module(&["summarize_note"]);
     let files = [
-        (
-            "app/a_llm.py",
-            "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef summarize_note(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n",
-        ),
+        ("app/a_llm.py", llm.as_str()),
         (
             "app/handler.py",
             "import logging\nfrom app.a_llm import summarize_note\nlogger = logging.getLogger(__name__)\n\ndef on_note(q):\n    s = summarize_note (q)\n    logger.info(s)\n",
@@ -316,11 +325,9 @@ fn a_file_that_calls_an_llm_and_another_files_content_function_is_checked_again(
     // `handler.py` is parsed in the first pass (it calls an LLM itself) before
     // `summarize_note` is known to return content; the later round checks it again because
     // it calls that name, and the logged summary is found.
+    let llm = llm_module(&["summarize_note"]);
     let files = [
-        (
-            "app/llm.py",
-            "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef summarize_note(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n",
-        ),
+        ("app/llm.py", llm.as_str()),
         (
             "app/handler.py",
             "import logging\nfrom openai import AzureOpenAI\nlogger = logging.getLogger(__name__)\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef handle(q):\n    client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': 'ping'}])\n    logger.info('ping sent')\n    logger.info(summarize_note(q))\n",
@@ -340,7 +347,7 @@ fn a_file_that_calls_an_llm_and_another_files_content_function_is_checked_again(
 
 #[test]
 fn content_functions_of_test_code_and_generic_names_stay_in_their_file() {
-    let provider = "from openai import AzureOpenAI\nclient = AzureOpenAI(azure_endpoint='https://x.openai.azure.com', api_version='2024-10-21')\n\ndef canned_answer(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n\ndef transform(q):\n    r = client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])\n    return r.choices[0].message.content\n";
+    let provider = &llm_module(&["canned_answer", "transform"]);
     let caller = "import logging\nlogger = logging.getLogger(__name__)\n\ndef handle(q, rows):\n    logger.info(canned_answer(q))\n    logger.info(transform(rows))\n";
     let check = |provider_path: &str| {
         let t = tree(&[(provider_path, provider), ("app/handler.py", caller)]);
