@@ -21,21 +21,7 @@ pub mod treesitter;
 /// does not read.
 pub fn detect(path: &Path) -> Option<Lang> {
     let name = path.file_name()?.to_str()?;
-    // Called several times for every file of a tree: lowered on the stack, not in a String.
-    let mut buf = [0u8; 64];
-    let owned;
-    let lower: &str = match buf.get_mut(..name.len()) {
-        Some(b) => {
-            b.copy_from_slice(name.as_bytes());
-            b.make_ascii_lowercase();
-            // Lowering ASCII letters keeps UTF-8 valid.
-            std::str::from_utf8(b).ok()?
-        }
-        None => {
-            owned = name.to_ascii_lowercase();
-            &owned
-        }
-    };
+    let lower = name.to_ascii_lowercase();
     if lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env") {
         return Some(Lang::Env);
     }
@@ -200,7 +186,7 @@ mod tests {
         assert_eq!(d("main.tf"), Some(Lang::Hcl));
         assert_eq!(d("Makefile"), None);
         assert_eq!(d("README"), None);
-        // Longer than the stack buffer, and not ASCII.
+        // Long names, and names that are not ASCII.
         assert_eq!(
             d(&format!("{}.Ts", "a".repeat(100))),
             Some(Lang::TypeScript)
