@@ -3,9 +3,9 @@
 //! A parallel walk with the `ignore` crate honours `.gitignore`, `.ignore` and git's exclude
 //! files (with or without a git repository), scans hidden files and folders (`.env*`,
 //! `.github/`, editor history such as `.history/`) but never `.git/`, and skips vendored
-//! trees (`node_modules/`, virtualenvs, `site-packages/`, `vendor/`, recorded HTTP fixtures)
-//! and dependency lock files unless asked. Paths named on the command line are always scanned. This module only lists
-//! paths; reading and size checks happen in the checker.
+//! trees (`node_modules/`, virtualenvs, `site-packages/`, `vendor/`) and dependency lock
+//! files unless asked. Paths named on the command line are always scanned. This module only
+//! lists paths; reading and size checks happen in the checker.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
