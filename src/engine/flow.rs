@@ -375,10 +375,20 @@ fn with_analysis<R>(ctx: &FileCtx, f: impl FnOnce(&Taint) -> R) -> Option<R> {
     }
 }
 
-/// Names of the functions in this file that return LLM content (for the project pre-pass).
+/// Names of the functions in this file that return LLM content (for the project pre-pass),
+/// other than those the project already knows.
 pub fn content_functions(ctx: &FileCtx) -> Vec<String> {
-    let mut v: Vec<String> =
-        with_analysis(ctx, |t| t.returning.iter().cloned().collect()).unwrap_or_default();
+    // The analysis starts from the project's names; only the file's own are new. A later
+    // round's file returning all of them kept 300 names per file (16 MB on four copies of
+    // the dense benchmark tree).
+    let known = &ctx.project.content_functions;
+    let mut v: Vec<String> = with_analysis(ctx, |t| {
+        (t.returning.iter())
+            .filter(|n| !known.contains(*n))
+            .cloned()
+            .collect()
+    })
+    .unwrap_or_default();
     v.sort();
     v
 }
