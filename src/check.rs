@@ -1708,8 +1708,10 @@ mod tests {
         );
         let facts = lang::extract(Lang::Python, text);
         let found = |known: &[&str]| {
-            let mut project = Project::default();
-            project.content_functions = known.iter().map(|n| n.to_string()).collect();
+            let project = Project {
+                content_functions: known.iter().map(|n| n.to_string()).collect(),
+                ..Project::default()
+            };
             let ctx = FileCtx {
                 abs_path: None,
                 path: None,
