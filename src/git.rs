@@ -171,15 +171,11 @@ pub fn staged_inputs(
                 None => blobs.get(&sha)?.clone(),
             };
             let abs = top.join(&path);
-            Some(Input {
-                display: relative(&abs, &here),
-                path: abs,
-                content: Some(content),
-                explicit: false,
-            })
+            let display = relative(&abs, &here);
+            Some(Input::new(abs, &display, Some(content), false))
         })
         .collect();
-    inputs.sort_by(|a, b| a.display.cmp(&b.display));
+    inputs.sort_by(|a, b| a.display().cmp(b.display()));
     Ok(inputs)
 }
 
@@ -427,7 +423,7 @@ fn unquote(s: &str) -> String {
 
 /// Display paths of the inputs a run checked (for stale-baseline detection).
 pub fn displays(inputs: &[Input]) -> HashSet<String> {
-    inputs.iter().map(|i| i.display.clone()).collect()
+    inputs.iter().map(|i| i.display().to_string()).collect()
 }
 
 #[cfg(test)]

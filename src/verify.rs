@@ -95,12 +95,7 @@ pub fn run(catalog: &Catalog, roots: &[PathBuf]) -> Summary {
     let mut checker = Checker::new(catalog, &settings, active);
     let inputs: Vec<Input> = files
         .iter()
-        .map(|p| Input {
-            path: p.clone(),
-            display: display(p, roots),
-            content: None,
-            explicit: true,
-        })
+        .map(|p| Input::new(p.clone(), &display(p, roots), None, true))
         .collect();
     // Project context per fixture folder would couple fixtures; each file stands alone.
     checker.gather_project(&[], false);
@@ -157,7 +152,7 @@ pub fn run(catalog: &Catalog, roots: &[PathBuf]) -> Summary {
         let found: Vec<(usize, String)> = report
             .findings
             .iter()
-            .filter(|f| f.path == input.display && f.suppressed.is_none())
+            .filter(|f| f.path == input.display() && f.suppressed.is_none())
             .map(|f| (f.line, f.rule.clone()))
             .collect();
         for (line, rule, positive) in &expected {
@@ -169,7 +164,7 @@ pub fn run(catalog: &Catalog, roots: &[PathBuf]) -> Summary {
                 (false, true) => Outcome::Noisy,
             };
             summary.cases.push(Case {
-                path: input.display.clone(),
+                path: input.display().to_string(),
                 line: *line,
                 rule: rule.clone(),
                 outcome,
@@ -184,7 +179,7 @@ pub fn run(catalog: &Catalog, roots: &[PathBuf]) -> Summary {
                 .any(|(l, r, p)| l == line && r == rule && !*p);
             if !announced && !refused {
                 summary.cases.push(Case {
-                    path: input.display.clone(),
+                    path: input.display().to_string(),
                     line: *line,
                     rule: rule.clone(),
                     outcome: Outcome::Noisy,

@@ -86,15 +86,10 @@ fn fixtures_report() -> Report {
     let inputs: Vec<crate::check::Input> =
         crate::verify::fixture_files(&[root.join("fixtures/rules")])
             .into_iter()
-            .map(|p| crate::check::Input {
-                display: p
-                    .strip_prefix(root)
-                    .unwrap_or(&p)
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-                path: p,
-                content: None,
-                explicit: true,
+            .map(|p| {
+                let display =
+                    (p.strip_prefix(root).unwrap_or(&p).to_string_lossy()).replace('\\', "/");
+                crate::check::Input::new(p, &display, None, true)
             })
             .collect();
     let mut report = checker.run(&inputs, 2);

@@ -254,12 +254,12 @@ fn fingerprints(text: &str) -> Vec<(String, String)> {
         config::resolve(None, catalog, &config::Overrides::default()).expect("default settings")
     });
     let checker = Checker::new(catalog, settings, settings.active_rules(catalog));
-    let input = Input {
-        path: "app.py".into(),
-        display: "app.py".into(),
-        content: Some(text.as_bytes().to_vec()),
-        explicit: true,
-    };
+    let input = Input::new(
+        "app.py".into(),
+        "app.py",
+        Some(text.as_bytes().to_vec()),
+        true,
+    );
     let report = checker.run(&[input], 1);
     report
         .findings
