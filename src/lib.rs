@@ -303,6 +303,16 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         .format
         .parse()
         .map_err(|e: emit::UnknownFormat| Failure(e.to_string()))?;
+    // The built-in rules load on a thread of their own while the files are found: in a commit
+    // hook that is while git lists the staged files (14 of 37 ms of a `--staged` run).
+    let builtin = std::thread::spawn(load_catalog);
+    let builtin = move || {
+        builtin.join().unwrap_or_else(|_| {
+            Err(Failure(
+                "built-in rules failed to load (a bug): the loader panicked".into(),
+            ))
+        })
+    };
     let cwd = std::env::current_dir()?;
     let mut roots: Vec<PathBuf> = args.paths.clone();
     if let Some(file) = &args.files_from {
@@ -361,6 +371,7 @@ fn check(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Ex
         args.isolated,
         &overrides,
         walk_opts.threads,
+        builtin,
     )?;
     let Plan { catalog, groups } = plan;
     let catalog = &catalog;
@@ -604,7 +615,8 @@ fn config_failure(e: config::ConfigError) -> Failure {
 }
 
 /// Finds the config for every candidate, loads the configs and custom rules, and resolves
-/// one `Settings` per config file.
+/// one `Settings` per config file. `builtin` gives the built-in catalogue (`check` starts
+/// loading it first thing).
 pub fn plan_run(
     cwd: &std::path::Path,
     roots: &[PathBuf],
@@ -613,6 +625,7 @@ pub fn plan_run(
     isolated: bool,
     overrides: &config::Overrides,
     threads: usize,
+    builtin: impl FnOnce() -> Result<Catalog, Failure>,
 ) -> Result<Plan, Failure> {
     // Sorted candidates come folder by folder: a folder's absolute path and config are worked
     // out once, for its first file (normalising every path and hashing every folder's path cost
@@ -695,7 +708,7 @@ pub fn plan_run(
         };
         files.push(f);
     }
-    let mut catalog = load_catalog()?;
+    let mut catalog = builtin()?;
     for f in files.iter().flatten() {
         for d in config::rules_dirs(f).map_err(config_failure)? {
             config::load_custom_rules(&mut catalog, &d, cwd).map_err(|e| {
@@ -728,6 +741,7 @@ fn config_show(a: cli::ConfigArgs, out: &mut dyn Write) -> Result<ExitStatus, Fa
         a.isolated,
         &config::Overrides::default(),
         1,
+        load_catalog,
     )?;
     let (settings, _) = &plan.groups[0];
     let _ = a.show;
