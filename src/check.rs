@@ -58,17 +58,9 @@ impl Input {
     /// the end of the run, and 37k allocations before the first file is read.
     pub fn at(path: PathBuf, cwd: &Path, explicit: bool) -> Input {
         let shown = display_of(&path, cwd);
-        let skip = match path.to_str() {
-            Some(full) if !shown.is_empty() && full.ends_with(&*shown) => {
-                u32::try_from(full.len() - shown.len()).ok()
-            }
-            _ => None,
-        };
-        let shown = match skip {
-            Some(_) => None,
-            None if shown.is_empty() => Some(".".into()),
-            None => Some(shown.into()),
-        };
+        let shown = if shown.is_empty() { ".".into() } else { shown };
+        let skip = end_of(&path, &shown);
+        let shown = skip.is_none().then(|| shown.into());
         Input {
             path,
             shown,
@@ -89,15 +81,18 @@ impl Input {
 
     /// Shows the file as `display` from now on.
     pub fn set_display(&mut self, display: &str) {
-        let skip = match self.path.to_str() {
-            Some(full) if !display.is_empty() && full.ends_with(display) => {
-                u32::try_from(full.len() - display.len()).ok()
-            }
-            _ => None,
-        };
+        let skip = end_of(&self.path, display);
         self.shown = skip.is_none().then(|| display.into());
         self.skip = skip.unwrap_or(0);
     }
+}
+
+/// Where `shown` starts in `path`, when it is the path's (UTF-8) end.
+fn end_of(path: &Path, shown: &str) -> Option<u32> {
+    let full = path.to_str()?;
+    (!shown.is_empty() && full.ends_with(shown))
+        .then(|| u32::try_from(full.len() - shown.len()).ok())
+        .flatten()
 }
 
 /// What one pass over the files asks of each.
