@@ -273,7 +273,8 @@ struct FileResult {
     content_fns: Vec<String>,
     /// The names this code file calls or may call, when the first pass recorded them and
     /// later rounds may follow: a later round changes a file's result only through calls to
-    /// the new content functions ([`recheck`]).
+    /// the new content functions ([`recheck`]). Only carried from `check_one` to its worker,
+    /// which moves it into the pass's [`CallRecords`].
     called: Option<Called>,
 }
 
@@ -306,7 +307,7 @@ fn spells_code(lang: Lang) -> bool {
     lang != Lang::Notebook
 }
 
-/// The hash [`FileResult::called`] keeps of a name: eight bytes
+/// The hash [`CallRecords`] keeps of a name: eight bytes
 /// at a time (the first pass hashes every identifier in a call position of the files it does
 /// not parse). A collision only makes a later round check a file again for nothing.
 fn name_hash(name: impl AsRef<[u8]>) -> u32 {
